@@ -1,0 +1,136 @@
+//! Static descriptions of services and methods, emitted by the code generator.
+
+/// The four RPC shapes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CallKind {
+    /// One request, one reply.
+    Unary,
+    /// One request, a stream of replies.
+    ServerStreaming,
+    /// A stream of requests, one reply.
+    ClientStreaming,
+    /// Streams both ways.
+    BidiStreaming,
+}
+
+impl CallKind {
+    /// Builds the kind from the two streaming flags of a proto method.
+    pub const fn from_flags(client_streaming: bool, server_streaming: bool) -> CallKind {
+        match (client_streaming, server_streaming) {
+            (false, false) => CallKind::Unary,
+            (false, true) => CallKind::ServerStreaming,
+            (true, false) => CallKind::ClientStreaming,
+            (true, true) => CallKind::BidiStreaming,
+        }
+    }
+
+    /// Whether the client sends a stream.
+    pub const fn client_streaming(self) -> bool {
+        matches!(self, CallKind::ClientStreaming | CallKind::BidiStreaming)
+    }
+
+    /// Whether the server sends a stream.
+    pub const fn server_streaming(self) -> bool {
+        matches!(self, CallKind::ServerStreaming | CallKind::BidiStreaming)
+    }
+}
+
+/// One method of a service.
+#[derive(Debug)]
+pub struct MethodDescriptor {
+    /// Method name as declared in the IDL, e.g. `SayHello`.
+    pub name: &'static str,
+    /// The Triple/gRPC path, e.g. `/org.apache.dubbo.sample.Greeter/SayHello`.
+    pub path: &'static str,
+    /// Call shape.
+    pub kind: CallKind,
+    /// Position in [`ServiceDescriptor::methods`].
+    pub index: usize,
+    /// Java class name of the request message (Dubbo2 parameter type).
+    pub request_class: &'static str,
+    /// Java class name of the reply message.
+    pub response_class: &'static str,
+}
+
+/// A service: its fully-qualified name (the Dubbo interface name) and methods.
+#[derive(Debug)]
+pub struct ServiceDescriptor {
+    /// Fully-qualified name, e.g. `org.apache.dubbo.sample.Greeter`.
+    pub name: &'static str,
+    /// Methods in declaration order.
+    pub methods: &'static [MethodDescriptor],
+}
+
+impl ServiceDescriptor {
+    /// Finds a method by name. An exact match wins; otherwise the first letter's case is
+    /// ignored, so Java-style `sayHello` reaches `SayHello` and vice versa.
+    pub fn method(&'static self, name: &str) -> Option<&'static MethodDescriptor> {
+        if let Some(m) = self.methods.iter().find(|m| m.name == name) {
+            return Some(m);
+        }
+        let mut chars = name.chars();
+        let first = chars.next()?;
+        let rest = chars.as_str();
+        self.methods.iter().find(|m| {
+            let mut mc = m.name.chars();
+            mc.next()
+                .is_some_and(|c| c.eq_ignore_ascii_case(&first) && mc.as_str() == rest)
+        })
+    }
+
+    /// Comma-separated method names, as the registry's `methods` parameter wants.
+    pub fn method_names(&self) -> String {
+        let mut out = String::new();
+        for (i, m) in self.methods.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(m.name);
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static SVC: ServiceDescriptor = ServiceDescriptor {
+        name: "pkg.Svc",
+        methods: &[
+            MethodDescriptor {
+                name: "SayHello",
+                path: "/pkg.Svc/SayHello",
+                kind: CallKind::Unary,
+                index: 0,
+                request_class: "pkg.Req",
+                response_class: "pkg.Resp",
+            },
+            MethodDescriptor {
+                name: "sayBye",
+                path: "/pkg.Svc/sayBye",
+                kind: CallKind::BidiStreaming,
+                index: 1,
+                request_class: "pkg.Req",
+                response_class: "pkg.Resp",
+            },
+        ],
+    };
+
+    #[test]
+    fn methods_resolve_with_first_letter_fallback() {
+        assert_eq!(SVC.method("SayHello").unwrap().index, 0);
+        assert_eq!(SVC.method("sayHello").unwrap().index, 0);
+        assert_eq!(SVC.method("SayBye").unwrap().index, 1);
+        assert!(SVC.method("sayhello").is_none());
+        assert!(SVC.method("").is_none());
+        assert_eq!(SVC.method_names(), "SayHello,sayBye");
+    }
+
+    #[test]
+    fn call_kind_flags() {
+        assert_eq!(CallKind::from_flags(true, true), CallKind::BidiStreaming);
+        assert!(CallKind::ServerStreaming.server_streaming());
+        assert!(!CallKind::ServerStreaming.client_streaming());
+    }
+}

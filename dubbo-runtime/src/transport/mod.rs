@@ -1,0 +1,6 @@
+//! Listening sockets shared by the protocols: the accept loop, connection tracking, and the
+//! two-stage shutdown (graceful drain, then forced close after a grace period).
+
+mod listener;
+
+pub(crate) use listener::{ConnectionHandler, Listener, ShutdownSignal};

@@ -1,0 +1,228 @@
+//! Triple: Dubbo 3's gRPC-compatible protocol over HTTP/2 (`tri://`).
+//!
+//! On the wire it is gRPC (`application/grpc`, 5-byte message framing, `grpc-status`
+//! trailers, `grpc-timeout`, `grpc-encoding`) plus Dubbo's `tri-service-version`,
+//! `tri-service-group` and `tri-consumer-appname` headers, so gRPC clients and servers in any
+//! language interoperate with it.
+
+mod client;
+mod compression;
+mod config;
+pub mod frame;
+mod headers;
+mod router;
+mod server;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+pub use compression::Encoding;
+pub use config::TripleConfig;
+
+use crate::error::Error;
+use crate::invocation::ServiceTarget;
+use crate::invoker::{BoxFuture, Exporter, Invoker};
+use crate::protocol::Protocol;
+use crate::transport::Listener;
+use crate::url::Url;
+use client::{Connection, TripleInvoker};
+use router::Router;
+use server::ServerShared;
+
+/// The Triple protocol: exports services on HTTP/2 listeners and refers remote services over
+/// multiplexed HTTP/2 connections.
+///
+/// ```no_run
+/// use dubbo_runtime::protocol::Protocols;
+/// use dubbo_runtime::triple::{TripleConfig, TripleProtocol};
+/// use std::sync::Arc;
+/// let protocols = Protocols::new();
+/// protocols.register(Arc::new(TripleProtocol::new(
+///     TripleConfig::default().max_receive_message_size(8 << 20),
+/// )));
+/// ```
+pub struct TripleProtocol {
+    config: Arc<TripleConfig>,
+    servers: tokio::sync::Mutex<HashMap<String, Arc<ServerEntry>>>,
+    connections: Mutex<HashMap<String, Arc<Connection>>>,
+}
+
+struct ServerEntry {
+    listener: Listener,
+    router: Arc<Router>,
+}
+
+impl fmt::Debug for TripleProtocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TripleProtocol")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TripleProtocol {
+    /// A protocol instance with these settings.
+    pub fn new(config: TripleConfig) -> TripleProtocol {
+        TripleProtocol {
+            config: Arc::new(config),
+            servers: tokio::sync::Mutex::new(HashMap::new()),
+            connections: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &TripleConfig {
+        &self.config
+    }
+
+    async fn server_for(&self, url: &Url) -> Result<(Arc<ServerEntry>, u16), Error> {
+        let bind = url.address();
+        let mut servers = self.servers.lock().await;
+        if let Some(entry) = servers.get(&bind) {
+            return Ok((Arc::clone(entry), entry.listener.local_addr().port()));
+        }
+        let router = Arc::new(Router::default());
+        let shared = Arc::new(ServerShared {
+            router: Arc::clone(&router),
+            config: Arc::clone(&self.config),
+        });
+        let listener = Listener::bind(&bind, shared, self.config.tcp_nodelay)
+            .await
+            .map_err(|e| Error::io(format!("cannot listen on {bind}"), e))?;
+        let port = listener.local_addr().port();
+        tracing::info!(address = %listener.local_addr(), "Triple server listening");
+        let entry = Arc::new(ServerEntry { listener, router });
+        servers.insert(bind.clone(), Arc::clone(&entry));
+        let mut actual = url.clone();
+        actual.set_address(url.host(), port);
+        servers.insert(actual.address(), Arc::clone(&entry));
+        Ok((entry, port))
+    }
+
+    fn connection(&self, url: &Url) -> Result<Arc<Connection>, Error> {
+        let address = url.address();
+        let connect_timeout = url
+            .param_u64("connect.timeout")
+            .map_or(self.config.connect_timeout, Duration::from_millis);
+        let mut connections = self.connections.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(conn) = connections.get(&address) {
+            return Ok(Arc::clone(conn));
+        }
+        let conn = Connection::new(address.clone(), Arc::clone(&self.config), connect_timeout)?;
+        connections.insert(address, Arc::clone(&conn));
+        Ok(conn)
+    }
+}
+
+impl Protocol for TripleProtocol {
+    fn schemes(&self) -> &'static [&'static str] {
+        &["tri", "grpc", "http"]
+    }
+
+    fn export(&self, invoker: Arc<dyn Invoker>) -> BoxFuture<'_, Result<Arc<dyn Exporter>, Error>> {
+        Box::pin(async move {
+            let url = invoker.url().clone();
+            let descriptor = invoker.descriptor().ok_or_else(|| {
+                Error::config(format!(
+                    "cannot export {url}: the invoker has no service descriptor"
+                ))
+            })?;
+            if url.port() == 0 && url.host().is_empty() {
+                return Err(Error::config(format!("cannot export {url}: no address")));
+            }
+            let (entry, port) = self.server_for(&url).await?;
+            let target = ServiceTarget::new(url.interface().to_owned())
+                .with_group(url.group().to_owned())
+                .with_version(url.version().to_owned());
+            let id = entry
+                .router
+                .add(Arc::new(target), Arc::clone(&invoker), descriptor);
+            let mut exported = url;
+            let host = exported.host().to_owned();
+            exported.set_address(host, port);
+            Ok(Arc::new(TripleExporter {
+                url: exported,
+                invoker,
+                router: Arc::downgrade(&entry.router),
+                id,
+            }) as Arc<dyn Exporter>)
+        })
+    }
+
+    fn refer(&self, url: Url) -> BoxFuture<'_, Result<Arc<dyn Invoker>, Error>> {
+        Box::pin(async move {
+            if url.port() == 0 {
+                return Err(Error::config(format!("cannot refer {url}: no port")));
+            }
+            let connection = self.connection(&url)?;
+            let lazy = url.param_bool("lazy").unwrap_or(false);
+            let invoker = TripleInvoker::new(url, connection, &self.config)?;
+            if !lazy {
+                invoker.warm_up().await?;
+            }
+            Ok(Arc::new(invoker) as Arc<dyn Invoker>)
+        })
+    }
+
+    fn destroy(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            let entries: Vec<Arc<ServerEntry>> = {
+                let mut servers = self.servers.lock().await;
+                let mut unique: Vec<Arc<ServerEntry>> = Vec::new();
+                for (_, entry) in servers.drain() {
+                    if !unique.iter().any(|e| Arc::ptr_eq(e, &entry)) {
+                        unique.push(entry);
+                    }
+                }
+                unique
+            };
+            let grace = self.config.grace_period;
+            futures_util::future::join_all(entries.iter().map(|e| e.listener.shutdown(grace)))
+                .await;
+            let connections: Vec<Arc<Connection>> = self
+                .connections
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .drain()
+                .map(|(_, c)| c)
+                .collect();
+            for conn in connections {
+                conn.close();
+            }
+        })
+    }
+}
+
+/// Handle of one service exported over Triple.
+struct TripleExporter {
+    url: Url,
+    invoker: Arc<dyn Invoker>,
+    router: Weak<Router>,
+    id: u64,
+}
+
+impl fmt::Debug for TripleExporter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TripleExporter")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Exporter for TripleExporter {
+    fn url(&self) -> &Url {
+        &self.url
+    }
+
+    fn invoker(&self) -> &Arc<dyn Invoker> {
+        &self.invoker
+    }
+
+    fn unexport(&self) {
+        if let Some(router) = self.router.upgrade() {
+            router.remove(self.id);
+        }
+    }
+}

@@ -1,0 +1,548 @@
+//! The Triple server: HTTP/2 connections on `h2`, one task per stream, routing to exported
+//! invokers, deadlines, compression, trailers-only errors, and graceful GOAWAY.
+
+use std::future::{Future, poll_fn};
+use std::net::SocketAddr;
+use std::pin::{Pin, pin};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use bytes::Bytes;
+use futures_core::Stream;
+use h2::server::SendResponse;
+use h2::{RecvStream, SendStream};
+use http::header::{CONTENT_TYPE, HeaderMap, HeaderName};
+use http::{Method, StatusCode};
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use super::compression::{ACCEPT_ENCODING, Encoding};
+use super::config::TripleConfig;
+use super::frame;
+use super::headers::{self, CONTENT_TYPE_GRPC};
+use super::router::{Route, Router};
+use crate::descriptor::MethodDescriptor;
+use crate::invocation::{Body, Invocation, Reply};
+use crate::invoker::BoxFuture;
+use crate::message::{Payload, PayloadStream, StreamItem};
+use crate::metadata::Metadata;
+use crate::status::Status;
+use crate::transport::{ConnectionHandler, ShutdownSignal};
+
+/// Shared by every connection of one listener.
+#[derive(Debug)]
+pub(crate) struct ServerShared {
+    pub(crate) router: Arc<Router>,
+    pub(crate) config: Arc<TripleConfig>,
+}
+
+impl ConnectionHandler for ServerShared {
+    fn handle(
+        &self,
+        stream: tokio::net::TcpStream,
+        remote: SocketAddr,
+        shutdown: ShutdownSignal,
+    ) -> BoxFuture<'static, ()> {
+        let shared = Arc::new(ServerShared {
+            router: Arc::clone(&self.router),
+            config: Arc::clone(&self.config),
+        });
+        Box::pin(serve_connection(stream, remote, shared, shutdown))
+    }
+}
+
+fn h2_builder(config: &TripleConfig) -> h2::server::Builder {
+    let mut builder = h2::server::Builder::new();
+    builder
+        .initial_window_size(config.initial_stream_window_size)
+        .initial_connection_window_size(config.initial_connection_window_size)
+        .max_frame_size(config.max_frame_size)
+        .max_header_list_size(config.max_header_list_size)
+        .max_concurrent_streams(config.max_concurrent_streams)
+        .max_concurrent_reset_streams(config.max_concurrent_reset_streams)
+        .max_pending_accept_reset_streams(config.max_pending_accept_reset_streams)
+        .max_send_buffer_size(config.max_send_buffer_size);
+    builder
+}
+
+/// Serves one HTTP/2 connection until it closes or shutdown completes.
+pub(crate) async fn serve_connection<IO>(
+    io: IO,
+    remote: SocketAddr,
+    shared: Arc<ServerShared>,
+    shutdown: ShutdownSignal,
+) where
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let handshake = h2_builder(&shared.config).handshake::<_, Bytes>(io);
+    let mut conn = match tokio::time::timeout(shared.config.handshake_timeout, handshake).await {
+        Ok(Ok(conn)) => conn,
+        Ok(Err(err)) => {
+            tracing::debug!(%remote, error = %err, "HTTP/2 handshake failed");
+            return;
+        }
+        Err(_) => {
+            tracing::debug!(%remote, "HTTP/2 handshake timed out");
+            return;
+        }
+    };
+    let mut shutdown = pin!(shutdown.fired());
+    let mut draining = false;
+    loop {
+        let event = poll_fn(|cx| {
+            if !draining && shutdown.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(None);
+            }
+            conn.poll_accept(cx).map(Some)
+        })
+        .await;
+        match event {
+            None => {
+                draining = true;
+                conn.graceful_shutdown();
+            }
+            Some(Some(Ok((request, respond)))) => {
+                tokio::spawn(handle_stream(Arc::clone(&shared), remote, request, respond));
+            }
+            Some(Some(Err(err))) => {
+                if !err.is_go_away() && !err.is_io() {
+                    tracing::debug!(%remote, error = %err, "HTTP/2 connection error");
+                }
+                break;
+            }
+            Some(None) => break,
+        }
+    }
+}
+
+/// Why a call stopped early.
+enum Stop {
+    /// End the call with this status.
+    Status(Status),
+    /// The peer reset the stream (or the connection went away): nothing more to send.
+    Reset,
+}
+
+impl From<Status> for Stop {
+    fn from(status: Status) -> Stop {
+        Stop::Status(status)
+    }
+}
+
+impl From<h2::Error> for Stop {
+    fn from(_: h2::Error) -> Stop {
+        Stop::Reset
+    }
+}
+
+/// A routed request, ready to run.
+struct Prepared {
+    route: Route,
+    method: &'static MethodDescriptor,
+    metadata: Metadata,
+    deadline: Option<Instant>,
+    request_encoding: Option<Encoding>,
+    recv: RecvStream,
+}
+
+async fn handle_stream(
+    shared: Arc<ServerShared>,
+    remote: SocketAddr,
+    request: http::Request<RecvStream>,
+    respond: SendResponse<Bytes>,
+) {
+    let config = &shared.config;
+    let (parts, recv) = request.into_parts();
+    let accepts_gzip = Encoding::Gzip.accepted_by(parts.headers.get(headers::GRPC_ACCEPT_ENCODING));
+    let mut writer = ResponseWriter {
+        respond,
+        stream: None,
+        accepts_gzip,
+        compress_default: config.compress_responses,
+        max_send: config.max_send_message_size,
+        trailers: Metadata::new(),
+    };
+    if let Some(status) = reject_non_grpc(&parts) {
+        writer.plain_http(status);
+        return;
+    }
+    let prepared = match prepare(&shared, parts, recv) {
+        Ok(p) => p,
+        Err(status) => {
+            writer.finish_with_error(status);
+            return;
+        }
+    };
+    let deadline = prepared.deadline;
+    let outcome = {
+        let work = run(
+            prepared,
+            remote,
+            &mut writer,
+            config.max_receive_message_size,
+        );
+        match deadline {
+            None => work.await,
+            Some(deadline) => tokio::time::timeout_at(deadline.into(), work)
+                .await
+                .unwrap_or_else(|_| {
+                    Err(Stop::Status(Status::deadline_exceeded(
+                        "deadline exceeded while the server was handling the call",
+                    )))
+                }),
+        }
+    };
+    match outcome {
+        Ok(()) | Err(Stop::Reset) => {}
+        Err(Stop::Status(status)) => writer.finish_with_error(status),
+    }
+}
+
+/// Non-gRPC requests get a plain HTTP answer (405 for non-POST, 415 for other content types).
+fn reject_non_grpc(parts: &http::request::Parts) -> Option<StatusCode> {
+    if parts.method != Method::POST {
+        return Some(StatusCode::METHOD_NOT_ALLOWED);
+    }
+    let grpc = parts
+        .headers
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/grpc"));
+    if !grpc {
+        return Some(StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    }
+    None
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, primary: &str, fallback: &str) -> &'a str {
+    headers
+        .get(primary)
+        .or_else(|| headers.get(fallback))
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+fn prepare(
+    shared: &ServerShared,
+    parts: http::request::Parts,
+    recv: RecvStream,
+) -> Result<Prepared, Status> {
+    let path = parts.uri.path();
+    let mut segments = path.rsplitn(3, '/');
+    let (method_name, service) = match (segments.next(), segments.next()) {
+        (Some(m), Some(s)) if !m.is_empty() && !s.is_empty() => (m, s),
+        _ => {
+            return Err(Status::unimplemented(format!(
+                "malformed path {path:?}: expected /service/method"
+            )));
+        }
+    };
+    let group = header_str(&parts.headers, headers::TRI_SERVICE_GROUP, "group");
+    let version = header_str(&parts.headers, headers::TRI_SERVICE_VERSION, "version");
+    let route = shared
+        .router
+        .resolve(service, group, version)
+        .ok_or_else(|| {
+            Status::unimplemented(format!(
+                "service not found: {}",
+                crate::url::service_key(service, group, version)
+            ))
+        })?;
+    let method = route.descriptor.method(method_name).ok_or_else(|| {
+        Status::unimplemented(format!(
+            "method {method_name} not found in service {service}"
+        ))
+    })?;
+    let deadline = match parts.headers.get(headers::GRPC_TIMEOUT) {
+        None => None,
+        Some(value) => {
+            let timeout = headers::parse_timeout(value.as_bytes())
+                .ok_or_else(|| Status::internal(format!("malformed grpc-timeout {value:?}")))?;
+            Some(Instant::now() + timeout)
+        }
+    };
+    let request_encoding = Encoding::from_header(parts.headers.get(headers::GRPC_ENCODING))
+        .map_err(|name| {
+            Status::unimplemented(format!(
+                "grpc-encoding {name:?} is not supported; supported: gzip, identity"
+            ))
+        })?;
+    Ok(Prepared {
+        route,
+        method,
+        metadata: Metadata::from_headers(parts.headers),
+        deadline,
+        request_encoding,
+        recv,
+    })
+}
+
+async fn run(
+    prepared: Prepared,
+    remote: SocketAddr,
+    writer: &mut ResponseWriter,
+    max_receive: usize,
+) -> Result<(), Stop> {
+    let Prepared {
+        route,
+        method,
+        metadata,
+        deadline,
+        request_encoding,
+        mut recv,
+    } = prepared;
+    let decoder = frame::Decoder::new(max_receive, request_encoding);
+    let body = if method.kind.client_streaming() {
+        Body::Stream(Box::pin(RequestStream {
+            recv: Some(recv),
+            decoder,
+        }))
+    } else {
+        Body::Unary(read_unary(&mut recv, decoder).await?)
+    };
+    let mut invocation = Invocation::new(Arc::clone(&route.target), method, metadata, body);
+    invocation.set_deadline(deadline);
+    invocation.set_remote_addr(Some(remote));
+    let reply = {
+        let mut call = route.invoker.invoke(invocation);
+        let respond = &mut writer.respond;
+        poll_fn(|cx| {
+            if let Poll::Ready(result) = call.as_mut().poll(cx) {
+                return Poll::Ready(result.map_err(Stop::Status));
+            }
+            // Cancelled by the client (RST_STREAM) or connection closed: drop the handler.
+            match respond.poll_reset(cx) {
+                Poll::Ready(_) => Poll::Ready(Err(Stop::Reset)),
+                Poll::Pending => Poll::Pending,
+            }
+        })
+        .await?
+    };
+    writer.write_reply(reply).await
+}
+
+/// Reads the single request message of a unary or server-streaming call.
+async fn read_unary(recv: &mut RecvStream, mut decoder: frame::Decoder) -> Result<Payload, Stop> {
+    let mut message = None;
+    while let Some(chunk) = poll_fn(|cx| recv.poll_data(cx)).await {
+        let chunk = chunk?;
+        let _ = recv.flow_control().release_capacity(chunk.len());
+        decoder.push(chunk);
+        while let Some(m) = decoder.next_message()? {
+            if message.is_some() {
+                return Err(Status::unimplemented(
+                    "expected one request message for a unary call, received several",
+                )
+                .into());
+            }
+            message = Some(m);
+        }
+    }
+    if decoder.has_partial() {
+        return Err(Status::internal("request stream ended inside a message").into());
+    }
+    message
+        .map(Payload::Protobuf)
+        .ok_or_else(|| Status::internal("request stream ended without a message").into())
+}
+
+/// The request messages of a client-streaming or bidi call, decoded as they arrive.
+struct RequestStream {
+    recv: Option<RecvStream>,
+    decoder: frame::Decoder,
+}
+
+impl Stream for RequestStream {
+    type Item = Result<StreamItem, Status>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        loop {
+            match this.decoder.next_message() {
+                Ok(Some(m)) => {
+                    return Poll::Ready(Some(Ok(StreamItem::Message(Payload::Protobuf(m)))));
+                }
+                Ok(None) => {}
+                Err(status) => {
+                    this.recv = None;
+                    return Poll::Ready(Some(Err(status)));
+                }
+            }
+            let Some(recv) = this.recv.as_mut() else {
+                return Poll::Ready(None);
+            };
+            match recv.poll_data(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(Ok(chunk))) => {
+                    let _ = recv.flow_control().release_capacity(chunk.len());
+                    this.decoder.push(chunk);
+                }
+                Poll::Ready(Some(Err(err))) => {
+                    this.recv = None;
+                    return Poll::Ready(Some(Err(Status::cancelled(format!(
+                        "request stream failed: {err}"
+                    )))));
+                }
+                Poll::Ready(None) => {
+                    this.recv = None;
+                    if this.decoder.has_partial() {
+                        return Poll::Ready(Some(Err(Status::internal(
+                            "request stream ended inside a message",
+                        ))));
+                    }
+                    return Poll::Ready(None);
+                }
+            }
+        }
+    }
+}
+
+/// Writes one response: headers, messages (with flow control), trailers; or a trailers-only
+/// error when nothing was sent yet.
+struct ResponseWriter {
+    respond: SendResponse<Bytes>,
+    stream: Option<SendStream<Bytes>>,
+    accepts_gzip: bool,
+    compress_default: bool,
+    max_send: usize,
+    /// Trailers the handler set; sent with the final status.
+    trailers: Metadata,
+}
+
+impl ResponseWriter {
+    fn plain_http(&mut self, status: StatusCode) {
+        let mut response = http::Response::new(());
+        *response.status_mut() = status;
+        let _ = self.respond.send_response(response, true);
+    }
+
+    fn response_encoding(&self, compress: Option<bool>) -> Option<Encoding> {
+        (compress.unwrap_or(self.compress_default) && self.accepts_gzip).then_some(Encoding::Gzip)
+    }
+
+    fn send_headers(
+        &mut self,
+        metadata: &Metadata,
+        encoding: Option<Encoding>,
+    ) -> Result<&mut SendStream<Bytes>, Stop> {
+        let mut response = http::Response::new(());
+        let headers = response.headers_mut();
+        headers.insert(CONTENT_TYPE, CONTENT_TYPE_GRPC);
+        headers.insert(
+            HeaderName::from_static(headers::GRPC_ACCEPT_ENCODING),
+            ACCEPT_ENCODING,
+        );
+        if let Some(encoding) = encoding {
+            headers.insert(
+                HeaderName::from_static(headers::GRPC_ENCODING),
+                encoding.header_value(),
+            );
+        }
+        headers::append_user_metadata(headers, metadata);
+        let stream = self.respond.send_response(response, false)?;
+        Ok(self.stream.insert(stream))
+    }
+
+    async fn write_reply(&mut self, reply: Reply) -> Result<(), Stop> {
+        let Reply {
+            headers,
+            body,
+            trailers,
+            compress,
+        } = reply;
+        self.trailers = trailers;
+        let encoding = self.response_encoding(compress);
+        match body {
+            Body::Unary(payload) => {
+                // Encode before sending headers: an encoding failure is still trailers-only.
+                let data = frame::encode(&payload, encoding, self.max_send)?;
+                let stream = self.send_headers(&headers, encoding)?;
+                stream.send_data(data, false)?;
+            }
+            Body::Stream(mut messages) => {
+                self.send_headers(&headers, encoding)?;
+                let max_send = self.max_send;
+                let stream = self.stream.as_mut().ok_or(Stop::Reset)?;
+                loop {
+                    match next_item(&mut messages, stream).await? {
+                        None => break,
+                        Some(StreamItem::Message(payload)) => {
+                            let data = frame::encode(&payload, encoding, max_send)?;
+                            send_with_capacity(stream, data).await?;
+                        }
+                        Some(StreamItem::Trailers(extra)) => {
+                            self.trailers.merge(&extra);
+                            break;
+                        }
+                        Some(StreamItem::Headers(_)) => {}
+                    }
+                }
+            }
+        }
+        let mut trailers = HeaderMap::new();
+        trailers.insert(
+            HeaderName::from_static(headers::GRPC_STATUS),
+            http::HeaderValue::from_static("0"),
+        );
+        headers::append_user_metadata(&mut trailers, &self.trailers);
+        if let Some(stream) = self.stream.as_mut() {
+            stream.send_trailers(trailers)?;
+        }
+        Ok(())
+    }
+
+    /// Ends the call with `status`: trailers if headers went out, else trailers-only.
+    fn finish_with_error(&mut self, status: Status) {
+        let mut block = HeaderMap::new();
+        headers::put_status(&mut block, &status);
+        headers::append_user_metadata(&mut block, &self.trailers);
+        match self.stream.as_mut() {
+            Some(stream) => {
+                let _ = stream.send_trailers(block);
+            }
+            None => {
+                let mut response = http::Response::new(());
+                let headers = response.headers_mut();
+                headers.insert(CONTENT_TYPE, CONTENT_TYPE_GRPC);
+                headers.insert(
+                    HeaderName::from_static(headers::GRPC_ACCEPT_ENCODING),
+                    ACCEPT_ENCODING,
+                );
+                headers.extend(block);
+                let _ = self.respond.send_response(response, true);
+            }
+        }
+    }
+}
+
+/// The next reply item, watching for a client reset while the handler's stream is idle.
+async fn next_item(
+    messages: &mut PayloadStream,
+    stream: &mut SendStream<Bytes>,
+) -> Result<Option<StreamItem>, Stop> {
+    poll_fn(|cx| {
+        if let Poll::Ready(item) = messages.as_mut().poll_next(cx) {
+            return Poll::Ready(item.transpose().map_err(Stop::Status));
+        }
+        match stream.poll_reset(cx) {
+            Poll::Ready(_) => Poll::Ready(Err(Stop::Reset)),
+            Poll::Pending => Poll::Pending,
+        }
+    })
+    .await
+}
+
+/// Sends `data` once the peer's flow-control window has room, so a slow reader applies
+/// back-pressure to a streaming handler instead of growing our buffers.
+async fn send_with_capacity(stream: &mut SendStream<Bytes>, data: Bytes) -> Result<(), Stop> {
+    if !data.is_empty() {
+        stream.reserve_capacity(data.len());
+        while stream.capacity() == 0 {
+            match poll_fn(|cx| stream.poll_capacity(cx)).await {
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => return Err(Stop::Reset),
+            }
+        }
+    }
+    stream.send_data(data, false)?;
+    Ok(())
+}
