@@ -29,6 +29,7 @@ pub type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 's
 pub struct Request<T> {
     metadata: Metadata,
     message: T,
+    compression: Option<bool>,
     timeout: Option<Duration>,
     deadline: Option<Instant>,
     remote_addr: Option<SocketAddr>,
@@ -40,6 +41,7 @@ impl<T> Request<T> {
         Request {
             metadata: Metadata::new(),
             message,
+            compression: None,
             timeout: None,
             deadline: None,
             remote_addr: None,
@@ -69,6 +71,18 @@ impl<T> Request<T> {
     /// Consumes the request, returning the message.
     pub fn into_inner(self) -> T {
         self.message
+    }
+
+    /// Client side: compress this (unary) request (`Some(true)`, even if the client does not
+    /// compress by default), never compress it (`Some(false)`), or follow the client default.
+    pub fn set_compression(&mut self, compression: Option<bool>) {
+        self.compression = compression;
+    }
+
+    /// Client side: the compression choice; server side: whether the request message arrived
+    /// compressed (`None` when the protocol does not say).
+    pub fn compression(&self) -> Option<bool> {
+        self.compression
     }
 
     /// Sets a timeout for this call (client side); overrides the client default.
@@ -103,6 +117,7 @@ impl<T> Request<T> {
         Request {
             metadata: self.metadata,
             message: f(self.message),
+            compression: self.compression,
             timeout: self.timeout,
             deadline: self.deadline,
             remote_addr: self.remote_addr,
@@ -112,20 +127,22 @@ impl<T> Request<T> {
     pub(crate) fn from_server_parts(
         metadata: Metadata,
         message: T,
+        compression: Option<bool>,
         deadline: Option<Instant>,
         remote_addr: Option<SocketAddr>,
     ) -> Request<T> {
         Request {
             metadata,
             message,
+            compression,
             timeout: None,
             deadline,
             remote_addr,
         }
     }
 
-    pub(crate) fn into_client_parts(self) -> (Metadata, T, Option<Duration>) {
-        (self.metadata, self.message, self.timeout)
+    pub(crate) fn into_client_parts(self) -> (Metadata, T, Option<bool>, Option<Duration>) {
+        (self.metadata, self.message, self.compression, self.timeout)
     }
 }
 
@@ -301,6 +318,7 @@ mod sealed {
 /// [`Streaming::trailers`] holds the trailing metadata.
 pub struct Streaming<T> {
     inner: PayloadStream,
+    last_compression: Option<bool>,
     headers: Option<Metadata>,
     trailers: Option<Metadata>,
     done: bool,
@@ -312,6 +330,7 @@ impl<T: Message> Streaming<T> {
     pub fn new(inner: PayloadStream) -> Streaming<T> {
         Streaming {
             inner,
+            last_compression: None,
             headers: None,
             trailers: None,
             done: false,
@@ -331,6 +350,12 @@ impl<T: Message> Streaming<T> {
     /// available once the first message or the end has been received.
     pub fn headers(&self) -> Option<&Metadata> {
         self.headers.as_ref()
+    }
+
+    /// Whether the message last returned arrived compressed (`None` when the protocol does not
+    /// say).
+    pub fn last_message_compressed(&self) -> Option<bool> {
+        self.last_compression
     }
 
     /// Trailing metadata, available once the stream has ended.

@@ -76,11 +76,15 @@ impl Client {
         &self,
         method: &'static MethodDescriptor,
         request: Request<T>,
-        body: impl FnOnce(T) -> Body,
+        body: impl FnOnce(T, Option<bool>) -> Body,
     ) -> Invocation {
-        let (metadata, message, timeout) = request.into_client_parts();
-        let mut invocation =
-            Invocation::new(Arc::clone(&self.target), method, metadata, body(message));
+        let (metadata, message, compression, timeout) = request.into_client_parts();
+        let mut invocation = Invocation::new(
+            Arc::clone(&self.target),
+            method,
+            metadata,
+            body(message, compression),
+        );
         if let Some(timeout) = timeout.or(self.timeout) {
             invocation.set_deadline(Some(Instant::now() + timeout));
         }
@@ -97,7 +101,7 @@ impl Client {
         method: &'static MethodDescriptor,
         request: Request<Req>,
     ) -> Result<Response<Resp>, Status> {
-        let invocation = self.invocation(method, request, |m| Body::Unary(Payload::typed(m)));
+        let invocation = self.invocation(method, request, unary_body);
         let reply = self.call(invocation).await?;
         unary_response(reply).await
     }
@@ -108,7 +112,7 @@ impl Client {
         method: &'static MethodDescriptor,
         request: Request<Req>,
     ) -> Result<Response<Streaming<Resp>>, Status> {
-        let invocation = self.invocation(method, request, |m| Body::Unary(Payload::typed(m)));
+        let invocation = self.invocation(method, request, unary_body);
         let reply = self.call(invocation).await?;
         Ok(streaming_response(reply))
     }
@@ -146,7 +150,11 @@ impl Client {
     }
 }
 
-fn stream_body<S, Req>(stream: S) -> Body
+fn unary_body<Req: Message>(message: Req, compression: Option<bool>) -> Body {
+    Body::Unary(Payload::typed(message).with_compression(compression))
+}
+
+fn stream_body<S, Req>(stream: S, _compression: Option<bool>) -> Body
 where
     S: Stream<Item = Req> + Send + 'static,
     Req: Message,

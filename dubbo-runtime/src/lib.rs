@@ -37,6 +37,9 @@ mod transport;
 pub mod triple;
 pub mod url;
 
+/// The Hessian 2 codec (from `dubbo-hessian2`).
+pub use dubbo_hessian2 as hessian2;
+
 pub use call::{BoxStream, IntoRequest, IntoStreamingRequest, Request, Response, Streaming};
 pub use client::{Client, ClientBuilder};
 pub use error::{Error, ErrorKind};

@@ -2,15 +2,17 @@
 //! without being encoded before the protocol (and so the wire format) is known.
 //!
 //! Generated messages implement [`Message`]. An [`Invocation`](crate::Invocation) carries
-//! [`Payload`]s: a typed message not yet encoded, or bytes received from the wire. The protocol
-//! encodes typed payloads in its own format; the receiving side decodes into the type it wants.
-//! A payload that never leaves the process is handed over without any encoding.
+//! [`Payload`]s: a typed message not yet encoded, protobuf bytes received over Triple, or a
+//! Hessian value received over Dubbo2. The protocol encodes typed payloads in its own format;
+//! the receiving side decodes into the type it wants. A payload that never leaves the process
+//! is handed over without any encoding.
 
 use std::any::Any;
 use std::fmt;
 use std::pin::Pin;
 
 use bytes::{Bytes, BytesMut};
+use dubbo_hessian2::{Encoder, Value};
 use futures_core::Stream;
 
 use crate::metadata::Metadata;
@@ -23,16 +25,98 @@ use crate::status::Status;
 pub trait Message: prost::Message + Default + fmt::Debug + Send + Sync + 'static {
     /// The Java class name this message has when it travels as a Hessian object (Dubbo2).
     const JAVA_CLASS: &'static str;
+
+    /// Writes the message as a Hessian object (Dubbo2). The default says it cannot.
+    fn encode_hessian(&self, encoder: &mut Encoder) -> Result<(), Status> {
+        let _ = encoder;
+        Err(no_hessian::<Self>())
+    }
+
+    /// Reads the message from a Hessian value (Dubbo2). The default says it cannot.
+    fn decode_hessian(value: Value) -> Result<Self, Status> {
+        let _ = value;
+        Err(no_hessian::<Self>())
+    }
+}
+
+fn no_hessian<T>() -> Status {
+    Status::unimplemented(format!(
+        "{} has no Hessian mapping (generated with hessian support off)",
+        std::any::type_name::<T>()
+    ))
+}
+
+/// Maps a Hessian error to a status.
+pub(crate) fn hessian_status(context: &str, err: dubbo_hessian2::Error) -> Status {
+    Status::internal(format!("{context}: {err}"))
+}
+
+/// Writes `value` through serde as a Hessian value (used by `impl_message!`).
+#[doc(hidden)]
+pub fn encode_hessian_serde<T: serde::Serialize>(
+    value: &T,
+    encoder: &mut Encoder,
+) -> Result<(), Status> {
+    encoder.serialize(value).map_err(|e| {
+        hessian_status(
+            &format!("cannot encode {} as Hessian", std::any::type_name::<T>()),
+            e,
+        )
+    })
+}
+
+/// Reads `T` through serde from a Hessian value (used by `impl_message!`).
+#[doc(hidden)]
+pub fn decode_hessian_serde<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, Status> {
+    dubbo_hessian2::from_value(value).map_err(|e| {
+        hessian_status(
+            &format!("cannot decode {} from Hessian", std::any::type_name::<T>()),
+            e,
+        )
+    })
 }
 
 impl Message for () {
     const JAVA_CLASS: &'static str = "com.google.protobuf.Empty";
+
+    fn encode_hessian(&self, encoder: &mut Encoder) -> Result<(), Status> {
+        encoder.write_null();
+        Ok(())
+    }
+
+    fn decode_hessian(_value: Value) -> Result<Self, Status> {
+        Ok(())
+    }
+}
+
+struct Wkt<'a, T>(&'a T);
+
+impl<T: crate::codegen::serde_wkt::Wkt> serde::Serialize for Wkt<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize_wkt(s)
+    }
+}
+
+struct WktOwned<T>(T);
+
+impl<'de, T: crate::codegen::serde_wkt::Wkt> serde::Deserialize<'de> for WktOwned<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        T::deserialize_wkt(d).map(WktOwned)
+    }
 }
 
 macro_rules! wkt_message {
     ($($ty:ident),* $(,)?) => {
         $(impl Message for prost_types::$ty {
             const JAVA_CLASS: &'static str = concat!("com.google.protobuf.", stringify!($ty));
+
+            fn encode_hessian(&self, encoder: &mut Encoder) -> Result<(), Status> {
+                encode_hessian_serde(&Wkt(self), encoder)
+            }
+
+            fn decode_hessian(value: Value) -> Result<Self, Status> {
+                decode_hessian_serde::<WktOwned<Self>>(value).map(|w| w.0)
+            }
         })*
     };
 }
@@ -51,12 +135,14 @@ wkt_message!(
     SourceContext
 );
 
-/// Object-safe view of a [`Message`], used inside [`Payload::Typed`].
+/// Object-safe view of a [`Message`], used inside a typed [`Payload`].
 pub trait AnyMessage: fmt::Debug + Send + Sync + 'static {
     /// Appends the protobuf encoding to `buf`.
     fn encode_protobuf(&self, buf: &mut BytesMut);
     /// Length of the protobuf encoding.
     fn protobuf_len(&self) -> usize;
+    /// Writes the message as a Hessian value.
+    fn encode_hessian(&self, encoder: &mut Encoder) -> Result<(), Status>;
     /// The Java class name (see [`Message::JAVA_CLASS`]).
     fn java_class(&self) -> &'static str;
     /// The Rust type name, for error messages.
@@ -75,6 +161,9 @@ impl<T: Message> AnyMessage for T {
     fn protobuf_len(&self) -> usize {
         prost::Message::encoded_len(self)
     }
+    fn encode_hessian(&self, encoder: &mut Encoder) -> Result<(), Status> {
+        Message::encode_hessian(self, encoder)
+    }
     fn java_class(&self) -> &'static str {
         T::JAVA_CLASS
     }
@@ -89,25 +178,100 @@ impl<T: Message> AnyMessage for T {
     }
 }
 
-/// One message in flight: typed (not yet encoded) or as received from the wire.
-pub enum Payload {
-    /// A typed message; the protocol encodes it in its own format.
+enum Repr {
     Typed(Box<dyn AnyMessage>),
-    /// A protobuf-encoded message (as received over Triple).
     Protobuf(Bytes),
+    Hessian(Value),
+}
+
+/// One message in flight: typed (not yet encoded), or as received from the wire (protobuf
+/// bytes over Triple, a Hessian value over Dubbo2).
+///
+/// It also carries a compression flag: on a payload to send, `Some(false)` keeps it
+/// uncompressed even when the call compresses (`Some(true)` asks for compression where the
+/// call allows it); on a received payload, whether its frame was compressed.
+pub struct Payload {
+    repr: Repr,
+    compression: Option<bool>,
 }
 
 impl Payload {
     /// Wraps a typed message.
     pub fn typed<T: Message>(message: T) -> Payload {
-        Payload::Typed(Box::new(message))
+        Payload {
+            repr: Repr::Typed(Box::new(message)),
+            compression: None,
+        }
+    }
+
+    /// Wraps protobuf-encoded bytes.
+    pub fn protobuf(bytes: Bytes) -> Payload {
+        Payload {
+            repr: Repr::Protobuf(bytes),
+            compression: None,
+        }
+    }
+
+    /// Wraps a Hessian value.
+    pub fn hessian(value: Value) -> Payload {
+        Payload {
+            repr: Repr::Hessian(value),
+            compression: None,
+        }
+    }
+
+    /// Sets the compression flag (see the type docs).
+    #[must_use]
+    pub fn with_compression(mut self, compression: Option<bool>) -> Payload {
+        self.compression = compression;
+        self
+    }
+
+    /// The compression flag (see the type docs).
+    pub fn compression(&self) -> Option<bool> {
+        self.compression
+    }
+
+    /// The typed message, if this payload is one.
+    pub fn as_typed(&self) -> Option<&dyn AnyMessage> {
+        match &self.repr {
+            Repr::Typed(m) => Some(&**m),
+            _ => None,
+        }
+    }
+
+    /// The protobuf bytes, if this payload was received as protobuf.
+    pub fn as_protobuf(&self) -> Option<&Bytes> {
+        match &self.repr {
+            Repr::Protobuf(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// The Hessian value, if this payload was received as Hessian.
+    pub fn as_hessian(&self) -> Option<&Value> {
+        match &self.repr {
+            Repr::Hessian(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// Takes the Hessian value out, if this payload is one.
+    pub fn into_hessian(self) -> Result<Value, Payload> {
+        match self.repr {
+            Repr::Hessian(v) => Ok(v),
+            repr => Err(Payload {
+                repr,
+                compression: self.compression,
+            }),
+        }
     }
 
     /// Converts the payload into `T`: a typed payload is downcast (no encoding happens),
-    /// encoded bytes are decoded.
+    /// encoded payloads are decoded.
     pub fn decode<T: Message>(self) -> Result<T, Status> {
-        match self {
-            Payload::Typed(message) => {
+        match self.repr {
+            Repr::Typed(message) => {
                 let name = message.type_name();
                 message.into_any().downcast::<T>().map(|b| *b).map_err(|_| {
                     Status::internal(format!(
@@ -116,44 +280,67 @@ impl Payload {
                     ))
                 })
             }
-            Payload::Protobuf(bytes) => T::decode(bytes).map_err(|e| {
+            Repr::Protobuf(bytes) => T::decode(bytes).map_err(|e| {
                 Status::internal(format!(
                     "failed to decode {}: {e}",
                     std::any::type_name::<T>()
                 ))
             }),
+            Repr::Hessian(value) => T::decode_hessian(value),
         }
     }
 
     /// Appends the protobuf encoding to `buf`.
     pub fn encode_protobuf(&self, buf: &mut BytesMut) -> Result<(), Status> {
-        match self {
-            Payload::Typed(message) => {
+        match &self.repr {
+            Repr::Typed(message) => {
                 message.encode_protobuf(buf);
                 Ok(())
             }
-            Payload::Protobuf(bytes) => {
+            Repr::Protobuf(bytes) => {
                 buf.extend_from_slice(bytes);
                 Ok(())
             }
+            Repr::Hessian(_) => Err(Status::internal(
+                "a Hessian value cannot be sent as protobuf; decode it into a message first",
+            )),
         }
     }
 
-    /// Length of the protobuf encoding.
+    /// Length of the protobuf encoding (0 for a Hessian value).
     pub fn protobuf_len(&self) -> usize {
-        match self {
-            Payload::Typed(message) => message.protobuf_len(),
-            Payload::Protobuf(bytes) => bytes.len(),
+        match &self.repr {
+            Repr::Typed(message) => message.protobuf_len(),
+            Repr::Protobuf(bytes) => bytes.len(),
+            Repr::Hessian(_) => 0,
+        }
+    }
+
+    /// Writes the payload as a Hessian value.
+    pub fn encode_hessian(&self, encoder: &mut Encoder) -> Result<(), Status> {
+        match &self.repr {
+            Repr::Typed(message) => message.encode_hessian(encoder),
+            Repr::Hessian(value) => encoder
+                .write_value(value)
+                .map_err(|e| hessian_status("cannot encode Hessian value", e)),
+            Repr::Protobuf(_) => Err(Status::internal(
+                "protobuf bytes cannot be sent as Hessian; decode them into a message first",
+            )),
         }
     }
 }
 
 impl fmt::Debug for Payload {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Payload::Typed(m) => f.debug_tuple("Typed").field(m).finish(),
-            Payload::Protobuf(b) => write!(f, "Protobuf({} bytes)", b.len()),
+        match &self.repr {
+            Repr::Typed(m) => f.debug_tuple("Typed").field(m).finish()?,
+            Repr::Protobuf(b) => write!(f, "Protobuf({} bytes)", b.len())?,
+            Repr::Hessian(v) => f.debug_tuple("Hessian").field(v).finish()?,
         }
+        if let Some(c) = self.compression {
+            write!(f, " compression={c}")?;
+        }
+        Ok(())
     }
 }
 
@@ -177,13 +364,20 @@ pub type PayloadStream = Pin<Box<dyn Stream<Item = Result<StreamItem, Status>> +
 mod tests {
     use super::*;
 
-    #[derive(Clone, PartialEq, prost::Message)]
+    #[derive(Clone, PartialEq, prost::Message, serde::Serialize, serde::Deserialize)]
+    #[serde(rename = "test.Ping", default)]
     struct Ping {
         #[prost(string, tag = "1")]
         text: String,
     }
     impl Message for Ping {
         const JAVA_CLASS: &'static str = "test.Ping";
+        fn encode_hessian(&self, encoder: &mut Encoder) -> Result<(), Status> {
+            encode_hessian_serde(self, encoder)
+        }
+        fn decode_hessian(value: Value) -> Result<Self, Status> {
+            decode_hessian_serde(value)
+        }
     }
 
     #[test]
@@ -203,13 +397,49 @@ mod tests {
             .encode_protobuf(&mut buf)
             .unwrap();
         let bytes = buf.freeze();
-        let payload = Payload::Protobuf(bytes.clone());
+        let payload = Payload::protobuf(bytes.clone()).with_compression(Some(true));
         assert_eq!(payload.protobuf_len(), bytes.len());
+        assert_eq!(payload.compression(), Some(true));
         assert_eq!(payload.decode::<Ping>().unwrap().text, "yo");
-        let bad = Payload::Protobuf(Bytes::from_static(&[0x0a, 0x05, b'a']));
+        let bad = Payload::protobuf(Bytes::from_static(&[0x0a, 0x05, b'a']));
         assert_eq!(
             bad.decode::<Ping>().unwrap_err().code(),
             crate::Code::Internal
         );
+    }
+
+    #[test]
+    fn hessian_payloads_round_trip_through_serde() {
+        let mut encoder = Encoder::new();
+        Payload::typed(Ping { text: "h".into() })
+            .encode_hessian(&mut encoder)
+            .unwrap();
+        let value = dubbo_hessian2::Decoder::new(encoder.as_bytes())
+            .read_value()
+            .unwrap();
+        assert_eq!(value.class_name(), Some("test.Ping"));
+        let ping = Payload::hessian(value).decode::<Ping>().unwrap();
+        assert_eq!(ping.text, "h");
+        // Protobuf bytes cannot become Hessian without a type.
+        let err = Payload::protobuf(Bytes::new())
+            .encode_hessian(&mut Encoder::new())
+            .unwrap_err();
+        assert_eq!(err.code(), crate::Code::Internal);
+    }
+
+    #[test]
+    fn well_known_types_have_hessian_mappings() {
+        let ts = prost_types::Timestamp {
+            seconds: 7,
+            nanos: 9,
+        };
+        let mut encoder = Encoder::new();
+        Message::encode_hessian(&ts, &mut encoder).unwrap();
+        let value = dubbo_hessian2::Decoder::new(encoder.as_bytes())
+            .read_value()
+            .unwrap();
+        assert_eq!(value.class_name(), Some("com.google.protobuf.Timestamp"));
+        let back = <prost_types::Timestamp as Message>::decode_hessian(value).unwrap();
+        assert_eq!(back, ts);
     }
 }

@@ -33,6 +33,19 @@ macro_rules! __impl_message {
     ($ty:ty, $java_class:expr, serde) => {
         impl $crate::codegen::Message for $ty {
             const JAVA_CLASS: &'static str = $java_class;
+
+            fn encode_hessian(
+                &self,
+                encoder: &mut $crate::hessian2::Encoder,
+            ) -> ::core::result::Result<(), $crate::codegen::Status> {
+                $crate::message::encode_hessian_serde(self, encoder)
+            }
+
+            fn decode_hessian(
+                value: $crate::hessian2::Value,
+            ) -> ::core::result::Result<Self, $crate::codegen::Status> {
+                $crate::message::decode_hessian_serde(value)
+            }
         }
     };
     ($ty:ty, $java_class:expr, protobuf_only) => {
@@ -53,8 +66,18 @@ macro_rules! include_proto {
 
 pub use crate::__impl_message as impl_message;
 
-fn request_from<T>(parts: crate::invocation::InvocationParts, message: T) -> Request<T> {
-    Request::from_server_parts(parts.metadata, message, parts.deadline, parts.remote_addr)
+fn request_from<T>(
+    parts: crate::invocation::InvocationParts,
+    message: T,
+    compression: Option<bool>,
+) -> Request<T> {
+    Request::from_server_parts(
+        parts.metadata,
+        message,
+        compression,
+        parts.deadline,
+        parts.remote_addr,
+    )
 }
 
 fn unary_reply<T: Message>(response: Response<T>) -> Reply {
@@ -91,8 +114,10 @@ where
 {
     Box::pin(async move {
         let (parts, body) = invocation.into_parts();
-        let message = body.into_unary().await?.decode::<Req>()?;
-        let response = handler(request_from(parts, message)).await?;
+        let payload = body.into_unary().await?;
+        let compression = payload.compression();
+        let message = payload.decode::<Req>()?;
+        let response = handler(request_from(parts, message, compression)).await?;
         Ok(unary_reply(response))
     })
 }
@@ -110,8 +135,10 @@ where
 {
     Box::pin(async move {
         let (parts, body) = invocation.into_parts();
-        let message = body.into_unary().await?.decode::<Req>()?;
-        let response = handler(request_from(parts, message)).await?;
+        let payload = body.into_unary().await?;
+        let compression = payload.compression();
+        let message = payload.decode::<Req>()?;
+        let response = handler(request_from(parts, message, compression)).await?;
         Ok(stream_reply(response))
     })
 }
@@ -130,7 +157,7 @@ where
     Box::pin(async move {
         let (parts, body) = invocation.into_parts();
         let stream = Streaming::new(body.into_stream());
-        let response = handler(request_from(parts, stream)).await?;
+        let response = handler(request_from(parts, stream, None)).await?;
         Ok(unary_reply(response))
     })
 }
@@ -149,7 +176,7 @@ where
     Box::pin(async move {
         let (parts, body) = invocation.into_parts();
         let stream = Streaming::new(body.into_stream());
-        let response = handler(request_from(parts, stream)).await?;
+        let response = handler(request_from(parts, stream, None)).await?;
         Ok(stream_reply(response))
     })
 }

@@ -282,7 +282,7 @@ impl Invoker for TripleInvoker {
             if deadline.is_some() && matches!(reply.body, Body::Stream(_)) {
                 let body = std::mem::replace(
                     &mut reply.body,
-                    Body::Unary(Payload::Protobuf(Bytes::new())),
+                    Body::Unary(Payload::protobuf(Bytes::new())),
                 );
                 if let Body::Stream(stream) = body {
                     reply.body = Body::Stream(with_deadline(stream, deadline));
@@ -305,6 +305,7 @@ fn build_request(
     connection: &Connection,
     settings: &CallSettings,
     invocation: &Invocation,
+    encoding: Option<Encoding>,
 ) -> Result<Request<()>, Status> {
     let method = invocation.method();
     let target = invocation.target();
@@ -331,7 +332,7 @@ fn build_request(
         HeaderName::from_static(headers::GRPC_ACCEPT_ENCODING),
         ACCEPT_ENCODING,
     );
-    if let Some(encoding) = settings.send_encoding {
+    if let Some(encoding) = encoding {
         h.insert(
             HeaderName::from_static(headers::GRPC_ENCODING),
             encoding.header_value(),
@@ -399,13 +400,19 @@ async fn call(
     settings: Arc<CallSettings>,
     invocation: Invocation,
 ) -> Result<Reply, Status> {
-    let request = build_request(&connection, &settings, &invocation)?;
+    // A unary payload that asks for compression gets it even if the reference does not
+    // compress by default.
+    let encoding = match invocation.body() {
+        Body::Unary(p) if p.compression() == Some(true) => Some(Encoding::Gzip),
+        _ => settings.send_encoding,
+    };
+    let request = build_request(&connection, &settings, &invocation, encoding)?;
     let kind = invocation.method().kind;
     let (_, body) = invocation.into_parts();
     let mut sender = connection.ready().await?;
     let (response, pump) = match body {
         Body::Unary(payload) => {
-            let data = frame::encode(&payload, settings.send_encoding, settings.max_send)?;
+            let data = frame::encode(&payload, encoding, settings.max_send)?;
             let (response, mut send) = sender
                 .send_request(request, false)
                 .map_err(|e| h2_status("failed to send request", e))?;
@@ -658,9 +665,9 @@ impl Stream for ResponseStream {
                     Err(e) => Err(h2_status("failed to receive trailers", e)),
                 }));
             }
-            match this.decoder.next_message() {
+            match this.decoder.next_payload() {
                 Ok(Some(m)) => {
-                    return Poll::Ready(Some(Ok(StreamItem::Message(Payload::Protobuf(m)))));
+                    return Poll::Ready(Some(Ok(StreamItem::Message(m))));
                 }
                 Ok(None) => {}
                 Err(status) => {

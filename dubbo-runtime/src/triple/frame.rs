@@ -11,7 +11,8 @@ use crate::status::Status;
 /// Length of the frame prefix.
 pub const HEADER_LEN: usize = 5;
 
-/// Encodes `payload` as one frame, compressing it when `encoding` is set.
+/// Encodes `payload` as one frame, compressing it when `encoding` is set (unless the payload
+/// asks not to be compressed).
 pub fn encode(
     payload: &Payload,
     encoding: Option<Encoding>,
@@ -20,6 +21,7 @@ pub fn encode(
     let mut buf = BytesMut::with_capacity(HEADER_LEN + payload.protobuf_len());
     buf.put_bytes(0, HEADER_LEN);
     payload.encode_protobuf(&mut buf)?;
+    let encoding = encoding.filter(|_| payload.compression() != Some(false));
     finish(buf, encoding, max_size)
 }
 
@@ -121,6 +123,23 @@ impl Decoder {
 
     /// The next complete message, or `None` if more data is needed.
     pub fn next_message(&mut self) -> Result<Option<Bytes>, Status> {
+        Ok(self
+            .next_payload()?
+            .map(|p| p.as_protobuf().cloned().unwrap_or_default()))
+    }
+
+    /// The next complete message as a payload that records whether its frame was
+    /// compressed, or `None` if more data is needed.
+    pub fn next_payload(&mut self) -> Result<Option<Payload>, Status> {
+        let Some((message, compressed)) = self.next_frame()? else {
+            return Ok(None);
+        };
+        Ok(Some(
+            Payload::protobuf(message).with_compression(Some(compressed)),
+        ))
+    }
+
+    fn next_frame(&mut self) -> Result<Option<(Bytes, bool)>, Status> {
         let (compressed, len) = match self.header {
             Some(h) => h,
             None => {
@@ -157,8 +176,10 @@ impl Decoder {
         self.header = None;
         let message = self.take(len);
         match (compressed, self.encoding) {
-            (true, Some(encoding)) => encoding.decompress(&message, self.max_size).map(Some),
-            _ => Ok(Some(message)),
+            (true, Some(encoding)) => encoding
+                .decompress(&message, self.max_size)
+                .map(|m| Some((m, true))),
+            _ => Ok(Some((message, false))),
         }
     }
 }
@@ -230,13 +251,23 @@ mod tests {
 
     #[test]
     fn encode_and_decode_with_gzip() {
-        let payload = Payload::Protobuf(Bytes::from(vec![7u8; 5000]));
+        let payload = Payload::protobuf(Bytes::from(vec![7u8; 5000]));
         let framed = encode(&payload, Some(Encoding::Gzip), usize::MAX).unwrap();
         assert_eq!(framed[0], 1);
         assert!(framed.len() < 200);
         let mut d = Decoder::new(5000, Some(Encoding::Gzip));
         d.push(framed.clone());
         assert_eq!(d.next_message().unwrap().unwrap().len(), 5000);
+        let uncompressed = encode(
+            &Payload::protobuf(Bytes::from(vec![7u8; 10])).with_compression(Some(false)),
+            Some(Encoding::Gzip),
+            usize::MAX,
+        )
+        .unwrap();
+        assert_eq!(uncompressed[0], 0, "a payload can opt out of compression");
+        d.push(uncompressed);
+        let payload = d.next_payload().unwrap().unwrap();
+        assert_eq!(payload.compression(), Some(false));
         let mut small = Decoder::new(4999, Some(Encoding::Gzip));
         small.push(framed);
         assert_eq!(
@@ -247,7 +278,7 @@ mod tests {
 
     #[test]
     fn encode_enforces_send_limit() {
-        let payload = Payload::Protobuf(Bytes::from(vec![0u8; 11]));
+        let payload = Payload::protobuf(Bytes::from(vec![0u8; 11]));
         assert_eq!(
             encode(&payload, None, 10).unwrap_err().code(),
             Code::ResourceExhausted

@@ -327,7 +327,7 @@ async fn read_unary(recv: &mut RecvStream, mut decoder: frame::Decoder) -> Resul
         let chunk = chunk?;
         let _ = recv.flow_control().release_capacity(chunk.len());
         decoder.push(chunk);
-        while let Some(m) = decoder.next_message()? {
+        while let Some(m) = decoder.next_payload()? {
             if message.is_some() {
                 return Err(Status::unimplemented(
                     "expected one request message for a unary call, received several",
@@ -340,9 +340,7 @@ async fn read_unary(recv: &mut RecvStream, mut decoder: frame::Decoder) -> Resul
     if decoder.has_partial() {
         return Err(Status::internal("request stream ended inside a message").into());
     }
-    message
-        .map(Payload::Protobuf)
-        .ok_or_else(|| Status::internal("request stream ended without a message").into())
+    message.ok_or_else(|| Status::internal("request stream ended without a message").into())
 }
 
 /// The request messages of a client-streaming or bidi call, decoded as they arrive.
@@ -359,7 +357,7 @@ impl Stream for RequestStream {
         loop {
             match this.decoder.next_message() {
                 Ok(Some(m)) => {
-                    return Poll::Ready(Some(Ok(StreamItem::Message(Payload::Protobuf(m)))));
+                    return Poll::Ready(Some(Ok(StreamItem::Message(Payload::protobuf(m)))));
                 }
                 Ok(None) => {}
                 Err(status) => {

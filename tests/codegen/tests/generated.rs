@@ -220,3 +220,111 @@ async fn a_service_without_methods_answers_unimplemented() {
     assert_eq!(status.code(), Code::Unimplemented);
     server.shutdown().await;
 }
+
+#[test]
+fn generated_messages_round_trip_through_hessian() {
+    use dubbo_runtime::Payload;
+    use dubbo_runtime::codegen::prost_types;
+    use dubbo_runtime::hessian2::{Decoder, Encoder};
+
+    let everything = Everything {
+        at: Some(prost_types::Timestamp {
+            seconds: 1,
+            nanos: 2,
+        }),
+        took: Some(prost_types::Duration {
+            seconds: 3,
+            nanos: 4,
+        }),
+        any: Some(prost_types::Any {
+            type_url: "t/x".into(),
+            value: vec![1, 2],
+        }),
+        doc: Some(prost_types::Struct {
+            fields: [(
+                "k".to_owned(),
+                prost_types::Value {
+                    kind: Some(prost_types::value::Kind::StringValue("v".into())),
+                },
+            )]
+            .into_iter()
+            .collect(),
+        }),
+        value: Some(prost_types::Value {
+            kind: Some(prost_types::value::Kind::NumberValue(1.5)),
+        }),
+        list: Some(prost_types::ListValue {
+            values: vec![prost_types::Value {
+                kind: Some(prost_types::value::Kind::BoolValue(true)),
+            }],
+        }),
+        mask: Some(prost_types::FieldMask {
+            paths: vec!["a.b".into()],
+        }),
+        maybe_name: Some("name".into()),
+        maybe_count: Some(-7),
+        history: vec![prost_types::Timestamp {
+            seconds: 9,
+            nanos: 0,
+        }],
+        durations: [(
+            "d".to_owned(),
+            prost_types::Duration {
+                seconds: 1,
+                nanos: 0,
+            },
+        )]
+        .into_iter()
+        .collect(),
+        type_info: Some(prost_types::Type {
+            name: "T".into(),
+            ..Default::default()
+        }),
+        when: Some(codegen_tests::wkt::everything::When::Exact(
+            prost_types::Timestamp {
+                seconds: 5,
+                nanos: 6,
+            },
+        )),
+        chunks: vec![vec![1], vec![2, 3]],
+        blobs: [("b".to_owned(), vec![4, 5])].into_iter().collect(),
+        data: vec![6],
+        maybe_data: Some(vec![7]),
+        nothing: 0,
+        color: 1,
+    };
+    let mut encoder = Encoder::new();
+    Payload::typed(everything.clone())
+        .encode_hessian(&mut encoder)
+        .unwrap();
+    let value = Decoder::new(encoder.as_bytes()).read_value().unwrap();
+    assert_eq!(value.class_name(), Some("wkt.Everything"));
+    assert_eq!(
+        value.get("maybeName").and_then(|v| v.as_str()),
+        Some("name")
+    );
+    assert!(matches!(
+        value.get("data"),
+        Some(dubbo_runtime::hessian2::Value::Binary(b)) if b == &[6]
+    ));
+    let back: Everything = Payload::hessian(value).decode().unwrap();
+    assert_eq!(back, everything);
+
+    let outer = Outer {
+        inner: Some(codegen_tests::a::b::outer::Inner {
+            deepest: Some(codegen_tests::a::b::outer::inner::Deepest { value: "d".into() }),
+        }),
+        choice: Some(codegen_tests::a::b::outer::Choice::Text("t".into())),
+        ..Default::default()
+    };
+    let mut encoder = Encoder::new();
+    Payload::typed(outer.clone())
+        .encode_hessian(&mut encoder)
+        .unwrap();
+    let value = Decoder::new(encoder.as_bytes()).read_value().unwrap();
+    assert_eq!(
+        value.get("inner").and_then(|i| i.class_name()),
+        Some("com.example.ab.Outer$Inner")
+    );
+    assert_eq!(Payload::hessian(value).decode::<Outer>().unwrap(), outer);
+}
