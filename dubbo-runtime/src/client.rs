@@ -219,6 +219,8 @@ pub struct ClientBuilder<C> {
     max_message_size: Option<usize>,
     lazy: bool,
     protocols: Option<Protocols>,
+    #[cfg(feature = "tls")]
+    tls: Option<crate::tls::ClientTlsConfig>,
     _stub: PhantomData<fn() -> C>,
 }
 
@@ -247,6 +249,8 @@ impl<C: ClientStub> ClientBuilder<C> {
             max_message_size: None,
             lazy: false,
             protocols: None,
+            #[cfg(feature = "tls")]
+            tls: None,
             _stub: PhantomData,
         }
     }
@@ -299,6 +303,15 @@ impl<C: ClientStub> ClientBuilder<C> {
         self
     }
 
+    /// TLS settings (trusted CAs, client identity for mTLS, server-name override). The URL
+    /// selects TLS: `tris://host:port` (or `tls=true`). Ignored when
+    /// [`protocols`](Self::protocols) is set: configure TLS in that protocol's `TripleConfig`.
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, tls: crate::tls::ClientTlsConfig) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
     /// Use these protocol instances instead of the process-wide defaults.
     pub fn protocols(mut self, protocols: Protocols) -> Self {
         self.protocols = Some(protocols);
@@ -346,13 +359,27 @@ impl<C: ClientStub> ClientBuilder<C> {
         Ok(url)
     }
 
+    /// Protocol instances this builder needs for itself (TLS settings), if any.
+    fn own_protocols(&self) -> Option<Protocols> {
+        #[cfg(feature = "tls")]
+        if let Some(tls) = &self.tls {
+            let protocols = Protocols::new();
+            protocols.register(std::sync::Arc::new(crate::triple::TripleProtocol::new(
+                crate::triple::TripleConfig::default().client_tls(tls.clone()),
+            )));
+            return Some(protocols);
+        }
+        None
+    }
+
     /// Connects (unless [`lazy`](Self::lazy)) and returns the client.
     pub async fn connect(self) -> Result<C, Error> {
         let url = self.reference_url()?;
-        let protocols = self
-            .protocols
-            .clone()
-            .unwrap_or_else(|| Protocols::global().clone());
+        let protocols = match (&self.protocols, self.own_protocols()) {
+            (Some(p), _) => p.clone(),
+            (None, Some(own)) => own,
+            (None, None) => Protocols::global().clone(),
+        };
         let protocol = protocols.get(url.protocol())?;
         let target = ServiceTarget::new(url.interface().to_owned())
             .with_group(url.group().to_owned())

@@ -33,6 +33,8 @@ mod server;
 mod service;
 pub mod shutdown;
 mod status;
+#[cfg(feature = "tls")]
+pub mod tls;
 mod transport;
 pub mod triple;
 pub mod url;

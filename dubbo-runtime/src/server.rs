@@ -115,6 +115,14 @@ impl ServerBuilder {
         self
     }
 
+    /// Serves TLS (and mTLS when `tls` has a client CA). Same as setting
+    /// [`TripleConfig::server_tls`].
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, tls: crate::tls::ServerTlsConfig) -> ServerBuilder {
+        self.triple.server_tls = Some(tls);
+        self
+    }
+
     /// The provider's application name (sent to registries).
     pub fn application(mut self, name: impl Into<String>) -> ServerBuilder {
         self.application = Some(name.into());

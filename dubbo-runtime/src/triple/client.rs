@@ -34,9 +34,23 @@ use crate::metadata::Metadata;
 use crate::status::{Code, Status};
 use crate::url::Url;
 
+/// TLS settings for one provider connection.
+#[cfg(feature = "tls")]
+#[derive(Debug, Clone)]
+pub(crate) struct TlsTarget {
+    pub(crate) tls: crate::tls::ClientTls,
+    pub(crate) server_name: rustls::pki_types::ServerName<'static>,
+}
+
+/// Stand-in when TLS support is compiled out.
+#[cfg(not(feature = "tls"))]
+#[derive(Debug, Clone)]
+pub(crate) enum TlsTarget {}
+
 /// One provider address: the live HTTP/2 connection, if any, and how to make a new one.
 pub(crate) struct Connection {
     address: String,
+    tls: Option<TlsTarget>,
     authority: Authority,
     config: Arc<TripleConfig>,
     connect_timeout: Duration,
@@ -58,11 +72,13 @@ impl Connection {
         address: String,
         config: Arc<TripleConfig>,
         connect_timeout: Duration,
+        tls: Option<TlsTarget>,
     ) -> Result<Arc<Connection>, Error> {
         let authority = Authority::try_from(address.as_str())
             .map_err(|e| Error::config(format!("invalid address {address:?}")).with_source(e))?;
         Ok(Arc::new(Connection {
             address,
+            tls,
             authority,
             config,
             connect_timeout,
@@ -143,12 +159,32 @@ impl Connection {
                 .max_header_list_size(self.config.max_header_list_size)
                 .max_send_buffer_size(self.config.max_send_buffer_size)
                 .enable_push(false);
-            builder.handshake::<_, Bytes>(tcp).await.map_err(|e| {
+            let handshake_failed = |e: h2::Error| {
                 Status::unavailable(format!(
                     "HTTP/2 handshake with {} failed: {e}",
                     self.address
                 ))
-            })
+            };
+            match &self.tls {
+                None => h2_handshake(builder, tcp).await.map_err(handshake_failed),
+                #[cfg(feature = "tls")]
+                Some(target) => {
+                    let tls = target
+                        .tls
+                        .connector
+                        .connect(target.server_name.clone(), tcp)
+                        .await
+                        .map_err(|e| {
+                            Status::unavailable(format!(
+                                "TLS handshake with {} failed: {e}",
+                                self.address
+                            ))
+                        })?;
+                    h2_handshake(builder, tls).await.map_err(handshake_failed)
+                }
+                #[cfg(not(feature = "tls"))]
+                Some(never) => match *never {},
+            }
         };
         let deadline = tokio::time::Instant::now() + self.connect_timeout;
         let timed_out = || {
@@ -157,10 +193,9 @@ impl Connection {
                 self.address, self.connect_timeout
             ))
         };
-        let (sender, mut connection) = tokio::time::timeout_at(deadline, connect)
+        let (sender, ping_pong, connection) = tokio::time::timeout_at(deadline, connect)
             .await
             .map_err(|_| timed_out())??;
-        let ping_pong = connection.ping_pong();
         let weak: Weak<Connection> = Arc::downgrade(self);
         tokio::spawn(async move {
             if let Err(err) = connection.await {
@@ -184,6 +219,22 @@ impl Connection {
         *self.current.lock().unwrap_or_else(|e| e.into_inner()) = Some(sender.clone());
         Ok(sender)
     }
+}
+
+type ConnectionTask = BoxFuture<'static, Result<(), h2::Error>>;
+
+/// The HTTP/2 handshake over any transport: the request handle, a PING handle, and the
+/// connection future to drive.
+async fn h2_handshake<IO>(
+    builder: h2::client::Builder,
+    io: IO,
+) -> Result<(SendRequest<Bytes>, Option<h2::PingPong>, ConnectionTask), h2::Error>
+where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (sender, mut connection) = builder.handshake::<_, Bytes>(io).await?;
+    let ping_pong = connection.ping_pong();
+    Ok((sender, ping_pong, Box::pin(connection)))
 }
 
 /// Per-reference settings read from the reference URL.

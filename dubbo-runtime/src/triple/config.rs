@@ -54,6 +54,12 @@ pub struct TripleConfig {
     pub tcp_nodelay: bool,
     /// Client: the `user-agent` header.
     pub user_agent: String,
+    /// Server: serve TLS (with mTLS when the config has a client CA).
+    #[cfg(feature = "tls")]
+    pub server_tls: Option<crate::tls::ServerTlsConfig>,
+    /// Client: TLS settings for references that ask for TLS (`tris://` or `tls=true`).
+    #[cfg(feature = "tls")]
+    pub client_tls: Option<crate::tls::ClientTlsConfig>,
 }
 
 impl Default for TripleConfig {
@@ -75,7 +81,28 @@ impl Default for TripleConfig {
             handshake_timeout: Duration::from_secs(10),
             tcp_nodelay: true,
             user_agent: concat!("dubbo-rust/", env!("CARGO_PKG_VERSION")).to_owned(),
+            #[cfg(feature = "tls")]
+            server_tls: None,
+            #[cfg(feature = "tls")]
+            client_tls: None,
         }
+    }
+}
+
+#[cfg(feature = "tls")]
+impl TripleConfig {
+    /// Serves TLS with these settings.
+    #[must_use]
+    pub fn server_tls(mut self, tls: crate::tls::ServerTlsConfig) -> TripleConfig {
+        self.server_tls = Some(tls);
+        self
+    }
+
+    /// Uses these settings for client connections that ask for TLS.
+    #[must_use]
+    pub fn client_tls(mut self, tls: crate::tls::ClientTlsConfig) -> TripleConfig {
+        self.client_tls = Some(tls);
+        self
     }
 }
 

@@ -29,7 +29,7 @@ use crate::transport::Listener;
 use crate::url::Url;
 use client::{Connection, TripleInvoker};
 use router::Router;
-use server::ServerShared;
+use server::{ServerShared, TripleAcceptor};
 
 /// The Triple protocol: exports services on HTTP/2 listeners and refers remote services over
 /// multiplexed HTTP/2 connections.
@@ -84,13 +84,24 @@ impl TripleProtocol {
             return Ok((Arc::clone(entry), entry.listener.local_addr().port()));
         }
         let router = Arc::new(Router::default());
+        #[cfg(feature = "tls")]
+        let tls = match &self.config.server_tls {
+            Some(tls) => Some(tokio_rustls::TlsAcceptor::from(tls.build()?)),
+            None => None,
+        };
         let shared = Arc::new(ServerShared {
             router: Arc::clone(&router),
             config: Arc::clone(&self.config),
+            #[cfg(feature = "tls")]
+            tls,
         });
-        let listener = Listener::bind(&bind, shared, self.config.tcp_nodelay)
-            .await
-            .map_err(|e| Error::io(format!("cannot listen on {bind}"), e))?;
+        let listener = Listener::bind(
+            &bind,
+            Arc::new(TripleAcceptor(shared)),
+            self.config.tcp_nodelay,
+        )
+        .await
+        .map_err(|e| Error::io(format!("cannot listen on {bind}"), e))?;
         let port = listener.local_addr().port();
         tracing::info!(address = %listener.local_addr(), "Triple server listening");
         let entry = Arc::new(ServerEntry { listener, router });
@@ -106,19 +117,52 @@ impl TripleProtocol {
         let connect_timeout = url
             .param_u64("connect.timeout")
             .map_or(self.config.connect_timeout, Duration::from_millis);
+        let tls = self.client_tls_for(url)?;
+        let key = if tls.is_some() {
+            format!("tls:{address}")
+        } else {
+            address.clone()
+        };
         let mut connections = self.connections.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(conn) = connections.get(&address) {
+        if let Some(conn) = connections.get(&key) {
             return Ok(Arc::clone(conn));
         }
-        let conn = Connection::new(address.clone(), Arc::clone(&self.config), connect_timeout)?;
-        connections.insert(address, Arc::clone(&conn));
+        let conn = Connection::new(address, Arc::clone(&self.config), connect_timeout, tls)?;
+        connections.insert(key, Arc::clone(&conn));
         Ok(conn)
+    }
+
+    #[cfg(feature = "tls")]
+    fn client_tls_for(&self, url: &Url) -> Result<Option<client::TlsTarget>, Error> {
+        if !crate::tls::url_wants_tls(url) {
+            return Ok(None);
+        }
+        let tls = self.config.client_tls.as_ref().ok_or_else(|| {
+            Error::config(format!(
+                "{url} asks for TLS but no ClientTlsConfig was configured"
+            ))
+        })?;
+        let tls = tls.build()?;
+        let server_name = tls.server_name(url.host())?;
+        Ok(Some(client::TlsTarget { tls, server_name }))
+    }
+
+    #[cfg(not(feature = "tls"))]
+    fn client_tls_for(&self, url: &Url) -> Result<Option<client::TlsTarget>, Error> {
+        if matches!(url.protocol(), "tris" | "https" | "grpcs")
+            || url.param_bool("tls") == Some(true)
+        {
+            return Err(Error::config(format!(
+                "{url} asks for TLS but dubbo-runtime was built without the tls feature"
+            )));
+        }
+        Ok(None)
     }
 }
 
 impl Protocol for TripleProtocol {
     fn schemes(&self) -> &'static [&'static str] {
-        &["tri", "grpc", "http"]
+        &["tri", "grpc", "http", "tris", "grpcs", "https"]
     }
 
     fn export(&self, invoker: Arc<dyn Invoker>) -> BoxFuture<'_, Result<Arc<dyn Exporter>, Error>> {
@@ -224,5 +268,44 @@ impl Exporter for TripleExporter {
         if let Some(router) = self.router.upgrade() {
             router.remove(self.id);
         }
+    }
+}
+
+/// Entry points for fuzzing the Triple parsers (used by `dubbo-runtime/fuzz`); not a stable
+/// API.
+#[doc(hidden)]
+pub mod fuzzing {
+    use std::time::Duration;
+
+    use http::{HeaderMap, HeaderValue};
+
+    use crate::Status;
+
+    /// Parses a `grpc-timeout` value.
+    pub fn parse_timeout(value: &[u8]) -> Option<Duration> {
+        super::headers::parse_timeout(value)
+    }
+
+    /// Decodes a `grpc-message` value.
+    pub fn decode_message(value: &[u8]) -> String {
+        super::headers::decode_message(value)
+    }
+
+    /// Encodes a status message for `grpc-message`.
+    pub fn encode_message(message: &str) -> HeaderValue {
+        super::headers::encode_message(message)
+    }
+
+    /// Reads a status from trailers.
+    pub fn status_from_headers(headers: &HeaderMap) -> Option<Status> {
+        super::headers::status_from_headers(headers)
+    }
+
+    /// Whether a `grpc-accept-encoding` value accepts gzip, and how `grpc-encoding` parses.
+    pub fn encodings(value: &HeaderValue) -> (bool, bool) {
+        (
+            super::Encoding::Gzip.accepted_by(Some(value)),
+            super::Encoding::from_header(Some(value)).is_ok(),
+        )
     }
 }

@@ -30,23 +30,44 @@ use crate::status::Status;
 use crate::transport::{ConnectionHandler, ShutdownSignal};
 
 /// Shared by every connection of one listener.
-#[derive(Debug)]
 pub(crate) struct ServerShared {
     pub(crate) router: Arc<Router>,
     pub(crate) config: Arc<TripleConfig>,
+    #[cfg(feature = "tls")]
+    pub(crate) tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
-impl ConnectionHandler for ServerShared {
+impl std::fmt::Debug for ServerShared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerShared")
+            .field("router", &self.router)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The connection handler of one Triple listener.
+#[derive(Debug, Clone)]
+pub(crate) struct TripleAcceptor(pub(crate) Arc<ServerShared>);
+
+impl ConnectionHandler for TripleAcceptor {
     fn handle(
         &self,
         stream: tokio::net::TcpStream,
         remote: SocketAddr,
         shutdown: ShutdownSignal,
     ) -> BoxFuture<'static, ()> {
-        let shared = Arc::new(ServerShared {
-            router: Arc::clone(&self.router),
-            config: Arc::clone(&self.config),
-        });
+        let shared = Arc::clone(&self.0);
+        #[cfg(feature = "tls")]
+        if let Some(acceptor) = shared.tls.clone() {
+            return Box::pin(async move {
+                let timeout = shared.config.handshake_timeout;
+                match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
+                    Ok(Ok(tls)) => serve_connection(tls, remote, shared, shutdown).await,
+                    Ok(Err(err)) => tracing::debug!(%remote, error = %err, "TLS handshake failed"),
+                    Err(_) => tracing::debug!(%remote, "TLS handshake timed out"),
+                }
+            });
+        }
         Box::pin(serve_connection(stream, remote, shared, shutdown))
     }
 }

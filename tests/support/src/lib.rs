@@ -5,6 +5,8 @@
 
 #![cfg(unix)]
 
+pub mod pki;
+
 use std::io::{BufRead as _, BufReader, Read};
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
