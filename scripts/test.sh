@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine, installing what the interop tests need:
 #   - Python peers (grpcio) into .venv in the checkout (scripts/setup-python-venv.sh)
+#   - Node peers (sofa-rpc-node, dubbo-remoting) into interop/node/node_modules
+#     (scripts/setup-node.sh, from the committed package-lock.json)
+#   - ZooKeeper from Debian packages when missing (scripts/install-zookeeper.sh); tests start
+#     their own servers on free loopback ports with temporary data directories
 # Then every Rust test in the workspace (unit, integration, interop, doc tests).
 #
 # Usage: scripts/test.sh [extra cargo test arguments]
@@ -15,6 +19,12 @@ command -v cargo >/dev/null || { echo "test.sh: cargo is required" >&2; exit 1; 
 
 step "Python interop peers (.venv)"
 scripts/setup-python-venv.sh >/dev/null
+
+step "Node interop peers (interop/node)"
+scripts/setup-node.sh >/dev/null
+
+step "ZooKeeper (Debian package)"
+scripts/install-zookeeper.sh >/dev/null
 
 step "Building"
 cargo build --workspace --all-targets --locked

@@ -383,6 +383,7 @@ impl<T: Message> Stream for Streaming<T> {
                     Poll::Ready(None)
                 }
                 Poll::Ready(Some(Ok(StreamItem::Message(payload)))) => {
+                    self.last_compression = payload.compression();
                     Poll::Ready(Some(payload.decode::<T>()))
                 }
                 Poll::Ready(Some(Ok(StreamItem::Trailers(trailers)))) => {

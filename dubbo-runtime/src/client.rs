@@ -218,6 +218,9 @@ pub struct ClientBuilder<C> {
     compression: Option<String>,
     max_message_size: Option<usize>,
     lazy: bool,
+    check: bool,
+    params: Vec<(String, String)>,
+    providers: Option<Vec<Url>>,
     protocols: Option<Protocols>,
     #[cfg(feature = "tls")]
     tls: Option<crate::tls::ClientTlsConfig>,
@@ -248,6 +251,9 @@ impl<C: ClientStub> ClientBuilder<C> {
             compression: None,
             max_message_size: None,
             lazy: false,
+            check: true,
+            params: Vec::new(),
+            providers: None,
             protocols: None,
             #[cfg(feature = "tls")]
             tls: None,
@@ -297,6 +303,58 @@ impl<C: ClientStub> ClientBuilder<C> {
         self
     }
 
+    /// Calls any of these providers (a static list, no registry needed), with load
+    /// balancing and failover like registry-discovered providers. The builder's own URL is
+    /// then not used.
+    pub fn providers(mut self, urls: impl IntoIterator<Item = Url>) -> Self {
+        self.providers = Some(urls.into_iter().collect());
+        self
+    }
+
+    /// Fault-tolerance strategy: `failover` (default), `failfast`, `failsafe`, `failback`,
+    /// `forking`, `broadcast` (see [`cluster`](crate::cluster)).
+    pub fn cluster(self, strategy: &str) -> Self {
+        self.param("cluster", strategy)
+    }
+
+    /// Load balancer: `random` (default), `roundrobin`, `leastactive`, `consistenthash`,
+    /// `p2c`, `shortestresponse`.
+    pub fn loadbalance(self, name: &str) -> Self {
+        self.param("loadbalance", name)
+    }
+
+    /// How many other providers failover tries after a failure (default 2).
+    pub fn retries(self, retries: u32) -> Self {
+        self.param("retries", retries.to_string())
+    }
+
+    /// Marks `method` idempotent (or every method with `"*"`): failover then retries it after
+    /// any error, not only when the request certainly did not run.
+    pub fn idempotent(self, method: &str) -> Self {
+        if method == "*" {
+            self.param("idempotent", "true")
+        } else {
+            self.param(format!("{method}.idempotent"), "true")
+        }
+    }
+
+    /// Only use providers speaking this protocol (`tri` or `dubbo`) from a registry.
+    pub fn protocol(self, name: &str) -> Self {
+        self.param("protocol", name)
+    }
+
+    /// Whether `connect` fails when a registry lists no provider (default true).
+    pub fn check(mut self, check: bool) -> Self {
+        self.check = check;
+        self
+    }
+
+    /// Sets any reference URL parameter (Dubbo-style, e.g. `SayHello.retries=0`).
+    pub fn param(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.params.push((key.into(), value.into()));
+        self
+    }
+
     /// Do not connect until the first call.
     pub fn lazy(mut self) -> Self {
         self.lazy = true;
@@ -318,20 +376,12 @@ impl<C: ClientStub> ClientBuilder<C> {
         self
     }
 
-    /// The URL handed to the protocol's `refer`, with every option as a parameter.
-    pub fn reference_url(&self) -> Result<Url, Error> {
-        let mut url = self.url.clone()?;
-        let service = C::SERVICE;
-        if url.path().is_empty() {
-            url.set_path(service.name);
-        }
-        // A path in the URL names the remote interface (it may differ from the IDL name).
-        if url.param("interface").is_none_or(str::is_empty) {
-            let interface = url.path().to_owned();
-            url.set_param("interface", interface);
-        }
-        url.set_param("methods", service.method_names());
-        url.set_param("side", "consumer");
+    fn registry_mode(&self) -> Result<bool, Error> {
+        Ok(self.providers.is_some()
+            || crate::registry::is_registry_scheme(self.url.clone()?.protocol()))
+    }
+
+    fn apply_options(&self, url: &mut Url) {
         if let Some(v) = &self.version {
             url.set_param("version", v.clone());
         }
@@ -356,7 +406,85 @@ impl<C: ClientStub> ClientBuilder<C> {
         if self.lazy {
             url.set_param("lazy", "true");
         }
+        for (k, v) in &self.params {
+            url.set_param(k.clone(), v.clone());
+        }
+    }
+
+    /// The reference URL: for a direct provider, the provider URL handed to the protocol's
+    /// `refer`; with a registry or provider list, the `consumer://` URL that subscribes (and
+    /// carries the cluster parameters). Every builder option is a parameter.
+    pub fn reference_url(&self) -> Result<Url, Error> {
+        let service = C::SERVICE;
+        if self.registry_mode()? {
+            let host = crate::registry::local_host();
+            let mut url = crate::registry::consumer_url(
+                &host,
+                service.name,
+                self.group.as_deref().unwrap_or(""),
+                self.version.as_deref().unwrap_or(""),
+                self.application.as_deref().unwrap_or(""),
+                &service.method_names(),
+            );
+            self.apply_options(&mut url);
+            return Ok(url);
+        }
+        let mut url = self.url.clone()?;
+        if url.path().is_empty() {
+            url.set_path(service.name);
+        }
+        // A path in the URL names the remote interface (it may differ from the IDL name).
+        if url.param("interface").is_none_or(str::is_empty) {
+            let interface = url.path().to_owned();
+            url.set_param("interface", interface);
+        }
+        url.set_param("methods", service.method_names());
+        url.set_param("side", "consumer");
+        self.apply_options(&mut url);
         Ok(url)
+    }
+
+    /// Builds a cluster invoker over a registry (or the static provider list).
+    async fn cluster_invoker(
+        &self,
+        reference: &Url,
+        protocols: Protocols,
+    ) -> Result<Arc<dyn Invoker>, Error> {
+        use crate::registry::{Registry, StaticRegistry};
+        let (registry, register): (Arc<dyn Registry>, bool) = match &self.providers {
+            Some(urls) => (Arc::new(StaticRegistry::new(urls.clone())), false),
+            None => (crate::registry::connect(&self.url.clone()?).await?, true),
+        };
+        if register
+            && reference.param("register") != Some("false")
+            && let Err(err) = registry.register(reference.clone()).await
+        {
+            tracing::warn!(error = %err, "could not register the consumer");
+        }
+        let subscription = registry.subscribe(reference.clone()).await?;
+        let directory = crate::cluster::Directory::subscribe(
+            Arc::clone(&registry),
+            subscription,
+            reference.clone(),
+            protocols,
+        )
+        .await?;
+        let wait = self.connect_timeout.unwrap_or(Duration::from_secs(3));
+        if self.check && directory.list().is_empty() && !directory.wait_for_providers(wait).await {
+            return Err(Error::new(
+                crate::error::ErrorKind::NoProvider,
+                format!(
+                    "no provider of {} in {}",
+                    crate::url::service_key(
+                        reference.interface(),
+                        reference.group(),
+                        reference.version()
+                    ),
+                    registry.url()
+                ),
+            ));
+        }
+        Ok(Arc::new(crate::cluster::ClusterInvoker::new(directory)?))
     }
 
     /// Protocol instances this builder needs for itself (TLS settings), if any.
@@ -380,11 +508,14 @@ impl<C: ClientStub> ClientBuilder<C> {
             (None, Some(own)) => own,
             (None, None) => Protocols::global().clone(),
         };
-        let protocol = protocols.get(url.protocol())?;
         let target = ServiceTarget::new(url.interface().to_owned())
             .with_group(url.group().to_owned())
             .with_version(url.version().to_owned());
-        let invoker = protocol.refer(url).await?;
+        let invoker = if self.registry_mode()? {
+            self.cluster_invoker(&url, protocols).await?
+        } else {
+            protocols.get(url.protocol())?.refer(url).await?
+        };
         Ok(C::from_client(
             Client::new(invoker, target).with_timeout(self.timeout),
         ))

@@ -1,4 +1,8 @@
-//! Static descriptions of services and methods, emitted by the code generator.
+//! Static descriptions of services and methods, emitted by the code generator (and built at
+//! run time, once per service, for Java-interface services: see
+//! [`JavaService`](crate::java::JavaService)).
+
+use std::borrow::Cow;
 
 /// The four RPC shapes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -46,10 +50,61 @@ pub struct MethodDescriptor {
     pub kind: CallKind,
     /// Position in [`ServiceDescriptor::methods`].
     pub index: usize,
-    /// Java class name of the request message (Dubbo2 parameter type).
+    /// The Dubbo2 parameter types. For a generated (proto) method: the Java class name of
+    /// the request message, its single parameter. For a method of a Java interface: the JVM
+    /// parameter descriptor in parentheses, e.g. `(Ljava/lang/String;I)` — a Java class name
+    /// never starts with `(`. See [`MethodDescriptor::parameter_types`].
     pub request_class: &'static str,
-    /// Java class name of the reply message.
+    /// Java class name of the reply message (the return type).
     pub response_class: &'static str,
+}
+
+impl MethodDescriptor {
+    /// Whether this is a method of a Java interface (see [`MethodDescriptor::request_class`])
+    /// rather than a proto RPC.
+    pub fn is_java_method(&self) -> bool {
+        self.request_class.starts_with('(')
+    }
+
+    /// The JVM parameter descriptor Dubbo2 sends with a call, e.g. `Ljava/lang/String;I`
+    /// (empty for a method without parameters).
+    ///
+    /// ```
+    /// use dubbo_runtime::descriptor::{CallKind, MethodDescriptor};
+    /// let m = MethodDescriptor {
+    ///     name: "SayHello",
+    ///     path: "/pkg.Greeter/SayHello",
+    ///     kind: CallKind::Unary,
+    ///     index: 0,
+    ///     request_class: "pkg.HelloRequest",
+    ///     response_class: "pkg.HelloReply",
+    /// };
+    /// assert_eq!(m.parameter_types(), "Lpkg/HelloRequest;");
+    /// assert_eq!(m.wire_name(), "sayHello");
+    /// ```
+    pub fn parameter_types(&self) -> Cow<'static, str> {
+        let class = self.request_class;
+        match class.strip_prefix('(') {
+            Some(rest) => Cow::Borrowed(rest.strip_suffix(')').unwrap_or(rest)),
+            None => Cow::Owned(format!("L{};", class.replace('.', "/"))),
+        }
+    }
+
+    /// The method name as a Java caller sends it over Dubbo2: Java methods as declared,
+    /// proto RPCs with the first letter lower-cased (`SayHello` → `sayHello`), as the Java
+    /// interface generated from the proto declares them.
+    pub fn wire_name(&self) -> Cow<'static, str> {
+        let name = self.name;
+        match name.as_bytes().first() {
+            Some(b) if b.is_ascii_uppercase() && !self.is_java_method() => {
+                let mut out = String::with_capacity(name.len());
+                out.push(char::from(b.to_ascii_lowercase()));
+                out.push_str(&name[1..]);
+                Cow::Owned(out)
+            }
+            _ => Cow::Borrowed(name),
+        }
+    }
 }
 
 /// A service: its fully-qualified name (the Dubbo interface name) and methods.
@@ -125,6 +180,26 @@ mod tests {
         assert!(SVC.method("sayhello").is_none());
         assert!(SVC.method("").is_none());
         assert_eq!(SVC.method_names(), "SayHello,sayBye");
+    }
+
+    #[test]
+    fn parameter_types_of_proto_and_java_methods() {
+        let proto = &SVC.methods[0];
+        assert!(!proto.is_java_method());
+        assert_eq!(proto.parameter_types(), "Lpkg/Req;");
+        assert_eq!(proto.wire_name(), "sayHello");
+        let java = MethodDescriptor {
+            name: "Echo",
+            path: "/pkg.Svc/Echo",
+            kind: CallKind::Unary,
+            index: 0,
+            request_class: "(Ljava/lang/String;I)",
+            response_class: "java.lang.Object",
+        };
+        assert!(java.is_java_method());
+        assert_eq!(java.parameter_types(), "Ljava/lang/String;I");
+        assert_eq!(java.wire_name(), "Echo");
+        assert_eq!(SVC.methods[1].wire_name(), "sayBye");
     }
 
     #[test]

@@ -21,6 +21,8 @@ pub enum ErrorKind {
     Timeout,
     /// The component was already shut down.
     Closed,
+    /// A registry lists no provider for the service.
+    NoProvider,
 }
 
 /// A transport or configuration error, with context and the underlying cause.
@@ -115,7 +117,9 @@ impl From<Error> for crate::Status {
         let code = match err.kind {
             ErrorKind::Config | ErrorKind::UnknownProtocol => crate::Code::InvalidArgument,
             ErrorKind::Timeout => crate::Code::DeadlineExceeded,
-            ErrorKind::Io | ErrorKind::Protocol | ErrorKind::Closed => crate::Code::Unavailable,
+            ErrorKind::Io | ErrorKind::Protocol | ErrorKind::Closed | ErrorKind::NoProvider => {
+                crate::Code::Unavailable
+            }
         };
         crate::Status::new(code, err.to_string())
     }

@@ -205,6 +205,23 @@ impl Invocation {
         &self.body
     }
 
+    /// A copy for resending, when the body can be replayed (one message); `None` for a
+    /// streaming body.
+    pub fn try_clone(&self) -> Option<Invocation> {
+        let body = match &self.body {
+            Body::Unary(payload) => Body::Unary(payload.clone()),
+            Body::Stream(_) => return None,
+        };
+        Some(Invocation {
+            target: Arc::clone(&self.target),
+            method: self.method,
+            metadata: self.metadata.clone(),
+            deadline: self.deadline,
+            remote_addr: self.remote_addr,
+            body,
+        })
+    }
+
     /// Splits off the body.
     pub fn into_parts(self) -> (InvocationParts, Body) {
         (

@@ -21,14 +21,18 @@
 
 mod call;
 pub mod client;
+pub mod cluster;
 pub mod codegen;
 pub mod descriptor;
+pub mod dubbo2;
 mod error;
 mod invocation;
 mod invoker;
+pub mod java;
 pub mod message;
 pub mod metadata;
 pub mod protocol;
+pub mod registry;
 mod server;
 mod service;
 pub mod shutdown;

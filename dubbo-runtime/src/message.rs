@@ -2,10 +2,21 @@
 //! without being encoded before the protocol (and so the wire format) is known.
 //!
 //! Generated messages implement [`Message`]. An [`Invocation`](crate::Invocation) carries
-//! [`Payload`]s: a typed message not yet encoded, protobuf bytes received over Triple, or a
-//! Hessian value received over Dubbo2. The protocol encodes typed payloads in its own format;
-//! the receiving side decodes into the type it wants. A payload that never leaves the process
-//! is handed over without any encoding.
+//! [`Payload`]s: a typed message not yet encoded, protobuf bytes received over Triple, a
+//! Hessian value received over Dubbo2, or the Hessian argument list of a Java method call
+//! ([`Payload::arguments`]). The protocol encodes typed payloads in its own format; the
+//! receiving side decodes into the type it wants. A payload that never leaves the process is
+//! handed over without any encoding.
+//!
+//! # Arguments of Java methods
+//!
+//! A Dubbo2 request carries one Hessian value per declared parameter. The Dubbo2 server hands
+//! them to the service as [`Payload::arguments`]; a generated (proto) service has exactly one
+//! parameter, and [`Payload::decode`] accepts a one-element argument list. Java-interface
+//! services ([`JavaService`](crate::java::JavaService)) take the whole list with
+//! [`Payload::into_arguments`]. On the client side a payload of any kind is written as the
+//! call's arguments by [`Payload::encode_hessian_arguments`]: a typed message or a single
+//! Hessian value is one argument, an argument list is one argument per element.
 
 use std::any::Any;
 use std::fmt;
@@ -22,7 +33,7 @@ use crate::status::Status;
 ///
 /// Implemented by generated code (through `dubbo_runtime::codegen::impl_message!`) for every
 /// protobuf message, and by the runtime for `()` and the well-known types.
-pub trait Message: prost::Message + Default + fmt::Debug + Send + Sync + 'static {
+pub trait Message: prost::Message + Clone + Default + fmt::Debug + Send + Sync + 'static {
     /// The Java class name this message has when it travels as a Hessian object (Dubbo2).
     const JAVA_CLASS: &'static str;
 
@@ -151,6 +162,8 @@ pub trait AnyMessage: fmt::Debug + Send + Sync + 'static {
     fn into_any(self: Box<Self>) -> Box<dyn Any + Send>;
     /// Upcast for inspecting the concrete type.
     fn as_any(&self) -> &dyn Any;
+    /// A boxed copy (cluster retries resend a request).
+    fn clone_box(&self) -> Box<dyn AnyMessage>;
 }
 
 impl<T: Message> AnyMessage for T {
@@ -176,20 +189,36 @@ impl<T: Message> AnyMessage for T {
     fn as_any(&self) -> &dyn Any {
         self
     }
+    fn clone_box(&self) -> Box<dyn AnyMessage> {
+        Box::new(self.clone())
+    }
 }
 
 enum Repr {
     Typed(Box<dyn AnyMessage>),
     Protobuf(Bytes),
     Hessian(Value),
+    Arguments(Vec<Value>),
+}
+
+impl Clone for Repr {
+    fn clone(&self) -> Repr {
+        match self {
+            Repr::Typed(m) => Repr::Typed(m.clone_box()),
+            Repr::Protobuf(b) => Repr::Protobuf(b.clone()),
+            Repr::Hessian(v) => Repr::Hessian(v.clone()),
+            Repr::Arguments(a) => Repr::Arguments(a.clone()),
+        }
+    }
 }
 
 /// One message in flight: typed (not yet encoded), or as received from the wire (protobuf
-/// bytes over Triple, a Hessian value over Dubbo2).
+/// bytes over Triple, a Hessian value or a Java method's argument list over Dubbo2).
 ///
 /// It also carries a compression flag: on a payload to send, `Some(false)` keeps it
 /// uncompressed even when the call compresses (`Some(true)` asks for compression where the
 /// call allows it); on a received payload, whether its frame was compressed.
+#[derive(Clone)]
 pub struct Payload {
     repr: Repr,
     compression: Option<bool>,
@@ -216,6 +245,24 @@ impl Payload {
     pub fn hessian(value: Value) -> Payload {
         Payload {
             repr: Repr::Hessian(value),
+            compression: None,
+        }
+    }
+
+    /// Wraps the arguments of a Java method call, one Hessian value per declared parameter
+    /// (see the [module docs](self#arguments-of-java-methods)).
+    ///
+    /// ```
+    /// use dubbo_runtime::Payload;
+    /// use dubbo_runtime::hessian2::Value;
+    /// let payload = Payload::arguments(vec![Value::from("world"), Value::Int(3)]);
+    /// assert_eq!(payload.as_arguments().map(<[Value]>::len), Some(2));
+    /// let args = payload.into_arguments().unwrap();
+    /// assert_eq!(args[0].as_str(), Some("world"));
+    /// ```
+    pub fn arguments(values: Vec<Value>) -> Payload {
+        Payload {
+            repr: Repr::Arguments(values),
             compression: None,
         }
     }
@@ -256,14 +303,63 @@ impl Payload {
         }
     }
 
-    /// Takes the Hessian value out, if this payload is one.
+    /// Takes the Hessian value out, if this payload is one (a one-element argument list
+    /// counts as that element).
     pub fn into_hessian(self) -> Result<Value, Payload> {
         match self.repr {
             Repr::Hessian(v) => Ok(v),
+            Repr::Arguments(mut args) if args.len() == 1 => Ok(args.remove(0)),
             repr => Err(Payload {
                 repr,
                 compression: self.compression,
             }),
+        }
+    }
+
+    /// The argument list, if this payload is one.
+    pub fn as_arguments(&self) -> Option<&[Value]> {
+        match &self.repr {
+            Repr::Arguments(args) => Some(args),
+            _ => None,
+        }
+    }
+
+    /// Takes the Java call arguments out: an argument list as is, a single Hessian value as a
+    /// one-element list. Typed messages and protobuf bytes are returned unchanged as `Err`.
+    pub fn into_arguments(self) -> Result<Vec<Value>, Payload> {
+        match self.repr {
+            Repr::Arguments(args) => Ok(args),
+            Repr::Hessian(v) => Ok(vec![v]),
+            repr => Err(Payload {
+                repr,
+                compression: self.compression,
+            }),
+        }
+    }
+
+    /// How many Java call arguments this payload writes (see
+    /// [`encode_hessian_arguments`](Self::encode_hessian_arguments)).
+    pub fn argument_count(&self) -> usize {
+        match &self.repr {
+            Repr::Arguments(args) => args.len(),
+            _ => 1,
+        }
+    }
+
+    /// Writes the payload as the arguments of a Java method call, sharing `encoder`'s tables
+    /// with the rest of the body: one argument for a typed message or a Hessian value, one per
+    /// element for an argument list. Returns the number of arguments written.
+    pub fn encode_hessian_arguments(&self, encoder: &mut Encoder) -> Result<usize, Status> {
+        match &self.repr {
+            Repr::Arguments(args) => {
+                for arg in args {
+                    encoder
+                        .write_value(arg)
+                        .map_err(|e| hessian_status("cannot encode argument", e))?;
+                }
+                Ok(args.len())
+            }
+            _ => self.encode_hessian(encoder).map(|()| 1),
         }
     }
 
@@ -287,6 +383,16 @@ impl Payload {
                 ))
             }),
             Repr::Hessian(value) => T::decode_hessian(value),
+            Repr::Arguments(mut args) => {
+                if args.len() != 1 {
+                    return Err(Status::invalid_argument(format!(
+                        "expected one argument of type {}, received {}",
+                        T::JAVA_CLASS,
+                        args.len()
+                    )));
+                }
+                T::decode_hessian(args.remove(0))
+            }
         }
     }
 
@@ -301,7 +407,7 @@ impl Payload {
                 buf.extend_from_slice(bytes);
                 Ok(())
             }
-            Repr::Hessian(_) => Err(Status::internal(
+            Repr::Hessian(_) | Repr::Arguments(_) => Err(Status::internal(
                 "a Hessian value cannot be sent as protobuf; decode it into a message first",
             )),
         }
@@ -312,7 +418,7 @@ impl Payload {
         match &self.repr {
             Repr::Typed(message) => message.protobuf_len(),
             Repr::Protobuf(bytes) => bytes.len(),
-            Repr::Hessian(_) => 0,
+            Repr::Hessian(_) | Repr::Arguments(_) => 0,
         }
     }
 
@@ -326,6 +432,9 @@ impl Payload {
             Repr::Protobuf(_) => Err(Status::internal(
                 "protobuf bytes cannot be sent as Hessian; decode them into a message first",
             )),
+            Repr::Arguments(_) => Err(Status::internal(
+                "an argument list is not one Hessian value; write it with encode_hessian_arguments",
+            )),
         }
     }
 }
@@ -336,6 +445,7 @@ impl fmt::Debug for Payload {
             Repr::Typed(m) => f.debug_tuple("Typed").field(m).finish()?,
             Repr::Protobuf(b) => write!(f, "Protobuf({} bytes)", b.len())?,
             Repr::Hessian(v) => f.debug_tuple("Hessian").field(v).finish()?,
+            Repr::Arguments(a) => f.debug_tuple("Arguments").field(a).finish()?,
         }
         if let Some(c) = self.compression {
             write!(f, " compression={c}")?;
@@ -425,6 +535,43 @@ mod tests {
             .encode_hessian(&mut Encoder::new())
             .unwrap_err();
         assert_eq!(err.code(), crate::Code::Internal);
+    }
+
+    #[test]
+    fn argument_lists_decode_as_one_message_and_encode_per_element() {
+        let mut encoder = Encoder::new();
+        Payload::typed(Ping { text: "a".into() })
+            .encode_hessian(&mut encoder)
+            .unwrap();
+        let value = dubbo_hessian2::Decoder::new(encoder.as_bytes())
+            .read_value()
+            .unwrap();
+        let one = Payload::arguments(vec![value.clone()]);
+        assert_eq!(one.argument_count(), 1);
+        assert_eq!(one.decode::<Ping>().unwrap().text, "a");
+        let two = Payload::arguments(vec![value.clone(), Value::Null]);
+        let err = two.decode::<Ping>().unwrap_err();
+        assert_eq!(err.code(), crate::Code::InvalidArgument);
+        let mut encoder = Encoder::new();
+        let n = Payload::arguments(vec![Value::from("x"), Value::Int(1)])
+            .encode_hessian_arguments(&mut encoder)
+            .unwrap();
+        assert_eq!((n, encoder.as_bytes()), (2, &[0x01, b'x', 0x91][..]));
+        let mut encoder = Encoder::new();
+        let n = Payload::typed(Ping { text: "a".into() })
+            .encode_hessian_arguments(&mut encoder)
+            .unwrap();
+        assert_eq!(n, 1);
+        assert_eq!(
+            Payload::hessian(Value::Int(1)).into_arguments().unwrap(),
+            vec![Value::Int(1)]
+        );
+        assert!(Payload::typed(()).into_arguments().is_err());
+        assert!(
+            Payload::arguments(vec![Value::Null])
+                .encode_hessian(&mut Encoder::new())
+                .is_err()
+        );
     }
 
     #[test]

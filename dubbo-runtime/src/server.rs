@@ -4,7 +4,7 @@ use std::fmt;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::error::Error;
 use crate::invoker::Exporter;
@@ -68,13 +68,33 @@ impl ServiceOptions {
 ///     .await
 /// # }
 /// ```
-#[derive(Default)]
 #[must_use]
 pub struct ServerBuilder {
     services: Vec<(Arc<dyn Service>, ServiceOptions)>,
     triple: TripleConfig,
+    dubbo2: crate::dubbo2::Dubbo2Config,
     protocols: Option<Protocols>,
     application: Option<String>,
+    registries: Vec<String>,
+    advertise_host: Option<String>,
+    offline_wait: Duration,
+    params: Vec<(String, String)>,
+}
+
+impl Default for ServerBuilder {
+    fn default() -> ServerBuilder {
+        ServerBuilder {
+            services: Vec::new(),
+            triple: TripleConfig::default(),
+            dubbo2: crate::dubbo2::Dubbo2Config::default(),
+            protocols: None,
+            application: None,
+            registries: Vec::new(),
+            advertise_host: None,
+            offline_wait: Duration::from_secs(2),
+            params: Vec::new(),
+        }
+    }
 }
 
 impl fmt::Debug for ServerBuilder {
@@ -115,6 +135,12 @@ impl ServerBuilder {
         self
     }
 
+    /// Dubbo2 settings (payload limit, heartbeats, grace period) for `dubbo://` URLs.
+    pub fn dubbo2_config(mut self, config: crate::dubbo2::Dubbo2Config) -> ServerBuilder {
+        self.dubbo2 = config;
+        self
+    }
+
     /// Serves TLS (and mTLS when `tls` has a client CA). Same as setting
     /// [`TripleConfig::server_tls`].
     #[cfg(feature = "tls")]
@@ -129,13 +155,42 @@ impl ServerBuilder {
         self
     }
 
+    /// Registers every exported service in this registry (`zookeeper://host:port`); on
+    /// shutdown the registrations go first, then the server waits
+    /// [`offline_wait`](Self::offline_wait) for consumers to notice before draining.
+    pub fn registry(mut self, url: impl Into<String>) -> ServerBuilder {
+        self.registries.push(url.into());
+        self
+    }
+
+    /// The host to register (default: the bind host, or this machine's address when binding
+    /// a wildcard address).
+    pub fn advertise_host(mut self, host: impl Into<String>) -> ServerBuilder {
+        self.advertise_host = Some(host.into());
+        self
+    }
+
+    /// How long to keep serving after unregistering, before draining (default 2 s).
+    pub fn offline_wait(mut self, wait: Duration) -> ServerBuilder {
+        self.offline_wait = wait;
+        self
+    }
+
+    /// Adds a parameter to every registered provider URL (e.g. `weight`, `warmup`,
+    /// `timeout`, `loadbalance`).
+    pub fn param(mut self, key: impl Into<String>, value: impl Into<String>) -> ServerBuilder {
+        self.params.push((key.into(), value.into()));
+        self
+    }
+
     /// Uses these protocol instances instead of fresh ones built from this builder's settings.
     pub fn protocols(mut self, protocols: Protocols) -> ServerBuilder {
         self.protocols = Some(protocols);
         self
     }
 
-    /// Exports every service on `url` (e.g. `tri://127.0.0.1:0`) and returns at once.
+    /// Exports every service on `url` (`tri://127.0.0.1:0`, or `dubbo://…` for Dubbo2) and
+    /// returns at once.
     pub async fn start(self, url: impl IntoUrl) -> Result<ServerHandle, Error> {
         let mut base = url.into_url()?;
         if self.services.is_empty() {
@@ -144,6 +199,7 @@ impl ServerBuilder {
         let protocols = self.protocols.unwrap_or_else(|| {
             let protocols = Protocols::new();
             protocols.register(Arc::new(TripleProtocol::new(self.triple)));
+            protocols.register(Arc::new(crate::dubbo2::Dubbo2Protocol::new(self.dubbo2)));
             protocols
         });
         let protocol = protocols.get(base.protocol())?;
@@ -169,6 +225,9 @@ impl ServerBuilder {
             if let Some(g) = &options.group {
                 url.set_param("group", g.clone());
             }
+            for (k, v) in &self.params {
+                url.set_param(k.clone(), v.clone());
+            }
             let invoker = Arc::new(ServiceInvoker::new(url, service));
             let exporter = match protocol.export(invoker).await {
                 Ok(e) => e,
@@ -183,11 +242,41 @@ impl ServerBuilder {
             exporters.push(exporter);
         }
         let local_addr = resolve_local(&base)?;
+        let host = self
+            .advertise_host
+            .clone()
+            .unwrap_or_else(|| crate::registry::advertised_host(base.host()));
+        let mut registrations: Vec<(Arc<dyn crate::registry::Registry>, Url)> = Vec::new();
+        for registry_url in &self.registries {
+            let registry = match crate::registry::connect(&Url::parse(registry_url)?).await {
+                Ok(r) => r,
+                Err(err) => {
+                    protocols.destroy_all().await;
+                    return Err(err);
+                }
+            };
+            for exporter in &exporters {
+                let mut url = crate::registry::provider_url(exporter.url());
+                let port = url.port();
+                url.set_address(host.clone(), port);
+                if let Err(err) = registry.register(url.clone()).await {
+                    for (r, u) in &registrations {
+                        let _ = r.unregister(u.clone()).await;
+                    }
+                    protocols.destroy_all().await;
+                    return Err(err);
+                }
+                tracing::info!(%url, "registered");
+                registrations.push((Arc::clone(&registry), url));
+            }
+        }
         Ok(ServerHandle {
             exporters,
             protocols,
             url: base,
             local_addr,
+            registrations,
+            offline_wait: self.offline_wait,
         })
     }
 
@@ -228,6 +317,8 @@ pub struct ServerHandle {
     protocols: Protocols,
     url: Url,
     local_addr: SocketAddr,
+    registrations: Vec<(Arc<dyn crate::registry::Registry>, Url)>,
+    offline_wait: Duration,
 }
 
 impl fmt::Debug for ServerHandle {
@@ -260,9 +351,24 @@ impl ServerHandle {
         &self.protocols
     }
 
-    /// Graceful shutdown: stop accepting, GOAWAY, let in-flight calls finish within the grace
-    /// period, then close.
+    /// The provider URLs registered in registries.
+    pub fn registered_urls(&self) -> Vec<Url> {
+        self.registrations.iter().map(|(_, u)| u.clone()).collect()
+    }
+
+    /// Graceful offline: unregister from registries, keep serving for the offline wait so
+    /// consumers notice, then stop accepting, GOAWAY, let in-flight calls finish within the
+    /// grace period, and close.
     pub async fn shutdown(self) {
+        if !self.registrations.is_empty() {
+            for (registry, url) in &self.registrations {
+                if let Err(err) = registry.unregister(url.clone()).await {
+                    tracing::warn!(%url, error = %err, "unregister failed");
+                }
+            }
+            tracing::info!(wait = ?self.offline_wait, "unregistered; waiting for consumers to notice");
+            tokio::time::sleep(self.offline_wait).await;
+        }
         self.protocols.destroy_all().await;
     }
 }

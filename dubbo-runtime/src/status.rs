@@ -167,6 +167,7 @@ struct Inner {
     details: Bytes,
     metadata: Metadata,
     source: Option<Arc<dyn StdError + Send + Sync + 'static>>,
+    not_sent: bool,
 }
 
 macro_rules! status_ctor {
@@ -190,6 +191,7 @@ impl Status {
                 details: Bytes::new(),
                 metadata: Metadata::new(),
                 source: None,
+                not_sent: false,
             }),
         }
     }
@@ -270,6 +272,19 @@ impl Status {
     pub fn with_source(mut self, source: impl StdError + Send + Sync + 'static) -> Status {
         self.inner.source = Some(Arc::new(source));
         self
+    }
+
+    /// Marks that the request never reached the server (connect failure, stream refused
+    /// before processing), so retrying it elsewhere is safe even for non-idempotent methods.
+    pub fn with_request_not_sent(mut self) -> Status {
+        self.inner.not_sent = true;
+        self
+    }
+
+    /// Whether the request certainly did not run (see
+    /// [`with_request_not_sent`](Status::with_request_not_sent)).
+    pub fn request_not_sent(&self) -> bool {
+        self.inner.not_sent
     }
 
     /// Builds a status from an I/O or transport error: connection problems become

@@ -4,6 +4,8 @@
 pub mod args;
 pub mod greeter_checks;
 pub mod greeter_service;
+pub mod interop;
+pub mod tagged;
 
 /// Code generated from `proto/greeter.proto`.
 #[allow(missing_docs)]
@@ -20,3 +22,5 @@ pub fn init_tracing() {
         .with_writer(std::io::stderr)
         .try_init();
 }
+pub mod demo_service;
+pub mod dubbo2_checks;

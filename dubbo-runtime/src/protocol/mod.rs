@@ -33,6 +33,7 @@ pub trait Protocol: fmt::Debug + Send + Sync + 'static {
 /// use dubbo_runtime::protocol::Protocols;
 /// let protocols = Protocols::with_defaults();
 /// assert!(protocols.get("tri").is_ok());
+/// assert!(protocols.get("dubbo").is_ok());
 /// assert!(protocols.get("nope").is_err());
 /// ```
 #[derive(Clone, Default)]
@@ -51,6 +52,9 @@ impl Protocols {
         let protocols = Protocols::new();
         protocols.register(Arc::new(crate::triple::TripleProtocol::new(
             crate::triple::TripleConfig::default(),
+        )));
+        protocols.register(Arc::new(crate::dubbo2::Dubbo2Protocol::new(
+            crate::dubbo2::Dubbo2Config::default(),
         )));
         protocols
     }

@@ -434,6 +434,19 @@ fn service_of(path: &str) -> &str {
 }
 
 fn h2_status(context: &str, err: h2::Error) -> Status {
+    // REFUSED_STREAM (and a GOAWAY that covers the stream) means the server did not process
+    // the request.
+    let refused = err.reason() == Some(h2::Reason::REFUSED_STREAM)
+        || (err.is_go_away() && err.is_remote() && err.reason() == Some(h2::Reason::NO_ERROR));
+    let status = h2_status_code(context, err);
+    if refused {
+        status.with_request_not_sent()
+    } else {
+        status
+    }
+}
+
+fn h2_status_code(context: &str, err: h2::Error) -> Status {
     let code = if err.is_io() || err.is_go_away() || err.is_remote() {
         if err.reason() == Some(h2::Reason::CANCEL) {
             Code::Cancelled
@@ -460,21 +473,24 @@ async fn call(
     let request = build_request(&connection, &settings, &invocation, encoding)?;
     let kind = invocation.method().kind;
     let (_, body) = invocation.into_parts();
-    let mut sender = connection.ready().await?;
+    // Nothing has been sent if we cannot get a usable connection.
+    let mut sender = connection
+        .ready()
+        .await
+        .map_err(Status::with_request_not_sent)?;
     let (response, pump) = match body {
         Body::Unary(payload) => {
             let data = frame::encode(&payload, encoding, settings.max_send)?;
             let (response, mut send) = sender
                 .send_request(request, false)
-                .map_err(|e| h2_status("failed to send request", e))?;
-            send.send_data(data, true)
-                .map_err(|e| h2_status("failed to send request message", e))?;
+                .map_err(|e| h2_status("failed to send request", e).with_request_not_sent())?;
+            send_unary_message(&mut send, data)?;
             (response, None)
         }
         Body::Stream(messages) => {
             let (response, send) = sender
                 .send_request(request, false)
-                .map_err(|e| h2_status("failed to send request", e))?;
+                .map_err(|e| h2_status("failed to send request", e).with_request_not_sent())?;
             let pump = tokio::spawn(pump_requests(messages, send, Arc::clone(&settings)));
             (response, Some(AbortOnDrop(pump)))
         }
@@ -498,7 +514,12 @@ async fn call(
     let response = response
         .await
         .map_err(|e| h2_status("failed to receive response headers", e))?;
-    let (headers, mut stream) = accept_response(response, settings.max_receive, pump)?;
+    let (headers, mut stream) = accept_response(
+        response,
+        settings.max_receive,
+        pump,
+        kind.server_streaming(),
+    )?;
     if kind.server_streaming() {
         return Ok(Reply {
             headers,
@@ -531,15 +552,45 @@ async fn call(
     })
 }
 
-/// Checks response headers: a trailers-only or non-gRPC answer becomes the call's status;
+/// Writes the message of a unary call. A server may answer before it reads the request (a
+/// trailers-only error, say) and reset the stream, which makes the write fail; then the
+/// server's answer, still to be read, is the call's outcome, so the failure is not an error.
+/// Any other failure resets the stream (so the server stops waiting) and fails the call.
+fn send_unary_message(send: &mut SendStream<Bytes>, data: Bytes) -> Result<(), Status> {
+    let Err(err) = send.send_data(data, true) else {
+        return Ok(());
+    };
+    let mut cx = Context::from_waker(std::task::Waker::noop());
+    if send.poll_reset(&mut cx).is_ready() {
+        return Ok(());
+    }
+    send.send_reset(h2::Reason::CANCEL);
+    Err(h2_status("failed to send request message", err))
+}
+
+/// Checks response headers: a trailers-only or non-gRPC answer becomes the call's status
+/// (except a trailers-only OK on a `streaming` reply, which is a stream of no messages);
 /// otherwise returns the headers and a stream over the body.
 fn accept_response(
     response: http::Response<RecvStream>,
     max_receive: usize,
     pump: Option<AbortOnDrop>,
+    streaming: bool,
 ) -> Result<(Metadata, ResponseStream), Status> {
     let (parts, recv) = response.into_parts();
     if recv.is_end_stream() || parts.status != http::StatusCode::OK {
+        // gRPC servers (grpcio among them) may answer a stream that has no messages with a
+        // trailers-only OK.
+        if streaming
+            && parts.status == http::StatusCode::OK
+            && headers::status_from_headers(&parts.headers).is_some_and(|s| s.code() == Code::Ok)
+        {
+            let trailers = Metadata::from_headers(parts.headers);
+            return Ok((
+                Metadata::new(),
+                ResponseStream::trailers_only(trailers, pump),
+            ));
+        }
         return Err(status_of_headers_only(&parts));
     }
     let is_grpc = parts
@@ -560,6 +611,7 @@ fn accept_response(
         recv: Some(recv),
         decoder: frame::Decoder::new(max_receive, encoding),
         trailers_pending: false,
+        trailers_only: None,
         _pump: pump,
     };
     Ok((Metadata::from_headers(parts.headers), stream))
@@ -596,7 +648,7 @@ impl Stream for PendingResponse {
                 }
             };
             return Poll::Ready(Some(
-                match accept_response(response, this.max_receive, this.pump.take()) {
+                match accept_response(response, this.max_receive, this.pump.take(), true) {
                     Ok((headers, stream)) => {
                         this.inner = Some(stream);
                         Ok(StreamItem::Headers(headers))
@@ -685,7 +737,22 @@ struct ResponseStream {
     recv: Option<RecvStream>,
     decoder: frame::Decoder,
     trailers_pending: bool,
+    /// The trailers of a trailers-only answer, yielded before the stream ends.
+    trailers_only: Option<Metadata>,
     _pump: Option<AbortOnDrop>,
+}
+
+impl ResponseStream {
+    /// A stream with no messages, ending with `trailers`.
+    fn trailers_only(trailers: Metadata, pump: Option<AbortOnDrop>) -> ResponseStream {
+        ResponseStream {
+            recv: None,
+            decoder: frame::Decoder::new(0, None),
+            trailers_pending: false,
+            trailers_only: Some(trailers),
+            _pump: pump,
+        }
+    }
 }
 
 impl Stream for ResponseStream {
@@ -693,6 +760,9 @@ impl Stream for ResponseStream {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
+        if let Some(trailers) = this.trailers_only.take() {
+            return Poll::Ready(Some(Ok(StreamItem::Trailers(trailers))));
+        }
         loop {
             let Some(recv) = this.recv.as_mut() else {
                 return Poll::Ready(None);
@@ -787,3 +857,7 @@ impl Stream for DeadlineStream {
         Poll::Pending
     }
 }
+
+#[cfg(test)]
+#[path = "client_tests.rs"]
+mod tests;

@@ -376,9 +376,11 @@ impl Stream for RequestStream {
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
         loop {
-            match this.decoder.next_message() {
-                Ok(Some(m)) => {
-                    return Poll::Ready(Some(Ok(StreamItem::Message(Payload::protobuf(m)))));
+            // `next_payload` keeps the frame's compressed flag, which handlers read through
+            // `Streaming::last_message_compressed`.
+            match this.decoder.next_payload() {
+                Ok(Some(payload)) => {
+                    return Poll::Ready(Some(Ok(StreamItem::Message(payload))));
                 }
                 Ok(None) => {}
                 Err(status) => {

@@ -5,7 +5,9 @@
 
 #![cfg(unix)]
 
+pub mod interop;
 pub mod pki;
+pub mod zookeeper;
 
 use std::io::{BufRead as _, BufReader, Read};
 use std::os::unix::process::CommandExt as _;
@@ -345,3 +347,4 @@ pub fn assert_checks_pass(checker: &str, cmd: Command, server: RunningServer) {
     );
     drop(server);
 }
+pub mod node;

@@ -1,0 +1,557 @@
+//! The Dubbo2 server: one reader loop per connection, one task per request, one writer task
+//! batching replies; heartbeats answered, idle connections closed, and on shutdown the
+//! read-only event, then a drain of in-flight calls.
+
+use std::net::SocketAddr;
+use std::pin::pin;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+
+use tokio::sync::Notify;
+
+use super::attachments;
+use super::codec::{
+    self, DUBBO_VERSION, Event, Outcome, RequestBody, ResponseError, Serialization,
+};
+use super::codes;
+use super::config::Dubbo2Config;
+use super::frame::{FrameError, FrameReader, Header, OutFrame, ReadEvent, spawn_writer};
+use super::router::{Route, Router, normalize_version};
+use super::{STATUS_CODE_KEY, next_id};
+use crate::descriptor::{CallKind, MethodDescriptor};
+use crate::hessian2::{self, Value};
+use crate::invocation::{Body, Invocation, Reply};
+use crate::invoker::BoxFuture;
+use crate::message::Payload;
+use crate::status::Status;
+use crate::transport::{ConnectionHandler, ShutdownSignal};
+
+/// After the read-only event, how long a connection with nothing in flight stays open for
+/// requests the consumer sent before it saw the event.
+const DRAIN_LINGER: Duration = Duration::from_millis(100);
+
+/// The parameter descriptor of generic calls.
+const GENERIC_PARAMETERS: &str = "Ljava/lang/String;[Ljava/lang/String;[Ljava/lang/Object;";
+
+/// Shared by every connection of one listener.
+#[derive(Debug)]
+pub(crate) struct ServerShared {
+    pub(crate) router: Arc<Router>,
+    pub(crate) config: Arc<Dubbo2Config>,
+    /// The bound port (for Java-style service keys in error messages).
+    pub(crate) port: OnceLock<u16>,
+}
+
+/// The connection handler of one Dubbo2 listener.
+#[derive(Debug, Clone)]
+pub(crate) struct Dubbo2Acceptor(pub(crate) Arc<ServerShared>);
+
+impl ConnectionHandler for Dubbo2Acceptor {
+    fn handle(
+        &self,
+        stream: TcpStream,
+        remote: SocketAddr,
+        shutdown: ShutdownSignal,
+    ) -> BoxFuture<'static, ()> {
+        Box::pin(serve_connection(
+            stream,
+            remote,
+            Arc::clone(&self.0),
+            shutdown,
+        ))
+    }
+}
+
+/// One accepted connection, as request tasks see it.
+struct Conn {
+    shared: Arc<ServerShared>,
+    remote: SocketAddr,
+    local: Option<SocketAddr>,
+    tx: mpsc::Sender<OutFrame>,
+    in_flight: InFlight,
+}
+
+/// Requests of one connection being handled (each in its own task, as a slow handler must
+/// not stall the connection; like Java, a task runs to completion even if its connection
+/// closes, and its reply is then dropped).
+struct InFlight {
+    count: AtomicUsize,
+    /// At this many, the connection is not read until some finish.
+    limit: usize,
+    /// Notified when the count drops to zero or below the limit.
+    changed: Notify,
+}
+
+impl InFlight {
+    fn is_empty(&self) -> bool {
+        self.count.load(Ordering::Acquire) == 0
+    }
+
+    fn is_full(&self) -> bool {
+        self.count.load(Ordering::Acquire) >= self.limit
+    }
+}
+
+/// Counts one request task for as long as it lives.
+struct InFlightGuard(Arc<Conn>);
+
+impl InFlightGuard {
+    fn new(conn: Arc<Conn>) -> InFlightGuard {
+        conn.in_flight.count.fetch_add(1, Ordering::AcqRel);
+        InFlightGuard(conn)
+    }
+}
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        let in_flight = &self.0.in_flight;
+        let before = in_flight.count.fetch_sub(1, Ordering::AcqRel);
+        if before == 1 || before == in_flight.limit {
+            in_flight.changed.notify_one();
+        }
+    }
+}
+
+impl Conn {
+    async fn send(&self, frame: OutFrame) {
+        // A closed writer means the connection is gone: nobody is left to answer.
+        let _ = self.tx.send(frame).await;
+    }
+}
+
+async fn serve_connection(
+    stream: TcpStream,
+    remote: SocketAddr,
+    shared: Arc<ServerShared>,
+    shutdown: ShutdownSignal,
+) {
+    let config = Arc::clone(&shared.config);
+    let local = stream.local_addr().ok();
+    let (mut read, write) = stream.into_split();
+    let (tx, rx) = mpsc::channel(config.write_queue.max(1));
+    let writer = spawn_writer(write, rx);
+    let conn = Arc::new(Conn {
+        shared,
+        remote,
+        local,
+        tx,
+        in_flight: InFlight {
+            count: AtomicUsize::new(0),
+            limit: config.max_concurrent_requests.max(1),
+            changed: Notify::new(),
+        },
+    });
+    let mut reader = FrameReader::new(config.max_payload);
+    let mut last_read = Instant::now();
+    let idle = config.idle_timeout.max(Duration::from_millis(10));
+    let mut idle_check = tokio::time::interval(idle / 4);
+    let mut shutdown = pin!(shutdown.fired());
+    let mut draining: Option<Instant> = None;
+    loop {
+        let linger_until = draining.map(|since| since.max(last_read) + DRAIN_LINGER);
+        tokio::select! {
+            () = &mut shutdown, if draining.is_none() => {
+                tracing::debug!(%remote, "shutting down: sending the read-only event");
+                conn.send(codec::event_frame(
+                    Serialization::Hessian2, true, false, next_id(), Some("R"),
+                )).await;
+                draining = Some(Instant::now());
+            }
+            _ = idle_check.tick() => {
+                // Java closes channels with nothing read for three heartbeats; a connection
+                // whose calls are still running is not idle.
+                if last_read.elapsed() >= idle && conn.in_flight.is_empty() {
+                    tracing::debug!(%remote, ?idle, "closing idle Dubbo2 connection");
+                    break;
+                }
+            }
+            () = conn.in_flight.changed.notified(),
+                if conn.in_flight.is_full() || (draining.is_some() && !conn.in_flight.is_empty()) => {}
+            () = sleep_until(linger_until), if linger_until.is_some() && conn.in_flight.is_empty() => {
+                break;
+            }
+            event = reader.read(&mut read), if !conn.in_flight.is_full() => {
+                last_read = Instant::now();
+                match event {
+                    Ok(Some(ReadEvent::Frame(header, body))) => {
+                        on_frame(&conn, header, body).await;
+                    }
+                    Ok(Some(ReadEvent::Oversize(header))) => {
+                        let max = conn.shared.config.max_payload;
+                        tracing::warn!(%remote, ?header, max, "frame over the payload limit; closing the connection");
+                        if header.is_request() && header.is_two_way() {
+                            let message = format!(
+                                "Data length too large: {}, max payload: {max}, channel: {}",
+                                header.len, conn.channel()
+                            );
+                            conn.send(codec::encode_error(
+                                ser_or_default(&header), header.id, codes::BAD_REQUEST, &message,
+                            )).await;
+                        }
+                        break;
+                    }
+                    Ok(None) => break,
+                    Err(FrameError::Io(e)) => {
+                        tracing::debug!(%remote, error = %e, "Dubbo2 connection read failed");
+                        break;
+                    }
+                    Err(e) => {
+                        tracing::warn!(%remote, error = %e, "bad Dubbo2 frame; closing the connection");
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    drop(conn);
+    let mut writer = writer;
+    if tokio::time::timeout(Duration::from_secs(1), &mut writer)
+        .await
+        .is_err()
+    {
+        writer.abort();
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn ser_or_default(header: &Header) -> Serialization {
+    Serialization::from_id(header.serialization()).unwrap_or_default()
+}
+
+impl Conn {
+    fn channel(&self) -> String {
+        let local = self.local.map_or_else(|| "?".to_owned(), |l| l.to_string());
+        format!("consumer: /{} --> provider: /{local}", self.remote)
+    }
+}
+
+async fn on_frame(conn: &Arc<Conn>, header: Header, body: Bytes) {
+    if !header.is_request() {
+        // Answers to events we never send, or stray responses: nothing to do.
+        tracing::trace!(remote = %conn.remote, ?header, "ignoring a response frame");
+        return;
+    }
+    if header.is_event() {
+        let ser = ser_or_default(&header);
+        match codec::decode_event(ser, &body) {
+            Event::Heartbeat if header.is_two_way() => {
+                conn.send(codec::event_frame(ser, false, false, header.id, None))
+                    .await;
+            }
+            event => tracing::trace!(remote = %conn.remote, ?event, "event"),
+        }
+        return;
+    }
+    let guard = InFlightGuard::new(Arc::clone(conn));
+    tokio::spawn(async move {
+        let conn = &guard.0;
+        let two_way = header.is_two_way();
+        let frame = handle_request(conn, header, body).await;
+        if two_way {
+            conn.send(frame).await;
+        }
+    });
+}
+
+/// How a request ended, before encoding. Short-lived (returned once per request), so the
+/// large `Reply` is not boxed: an allocation per call would cost more than the move.
+#[allow(clippy::large_enum_variant)]
+enum Answer {
+    /// The service replied.
+    Reply(Reply),
+    /// The service failed: sent as an exception.
+    Failed(Status),
+    /// The request failed before or around the service: a status byte and its text.
+    Error(u8, String),
+}
+
+async fn handle_request(conn: &Conn, header: Header, body: Bytes) -> OutFrame {
+    let id = header.id;
+    let Some(ser) = Serialization::from_id(header.serialization()) else {
+        let message = format!(
+            "Unexpected serialization id:{} received from network, please check if the peer \
+             send the right id.",
+            header.serialization()
+        );
+        return codec::encode_error(Serialization::Hessian2, id, codes::BAD_REQUEST, &message);
+    };
+    let (answer, dubbo_version) = match codec::decode_request(ser, &body) {
+        Ok(mut request) => {
+            let version = std::mem::take(&mut request.dubbo_version);
+            (dispatch(conn, request).await, version)
+        }
+        Err(e) => {
+            tracing::debug!(remote = %conn.remote, error = %e, "undecodable Dubbo2 request");
+            (
+                Answer::Error(
+                    codes::BAD_REQUEST,
+                    format!("Fail to decode request due to: {e}"),
+                ),
+                String::new(),
+            )
+        }
+    };
+    let with_attachments = codec::supports_response_attachments(&dubbo_version);
+    encode_answer(conn, ser, id, answer, with_attachments)
+}
+
+fn not_found_service(conn: &Conn, request: &RequestBody, group: &str) -> String {
+    let port = conn.shared.port.get().copied().unwrap_or(0);
+    let key = |g: &str, path: &str, v: &str| {
+        let mut k = crate::url::service_key(path, g, normalize_version(v));
+        k.push_str(&format!(":{port}"));
+        k
+    };
+    let exported: Vec<String> = conn
+        .shared
+        .router
+        .keys()
+        .into_iter()
+        .map(|k| format!("{k}:{port}"))
+        .collect();
+    format!(
+        "Not found exported service: {} in [{}], may be version or group mismatch , channel: {}, \
+         message:RpcInvocation [methodName={}, parameterTypesDesc={}]",
+        key(group, &request.path, &request.version),
+        exported.join(", "),
+        conn.channel(),
+        request.method,
+        request.parameter_types,
+    )
+}
+
+async fn dispatch(conn: &Conn, request: RequestBody) -> Answer {
+    let group = request.attachment("group").unwrap_or("");
+    let Some(route) = conn
+        .shared
+        .router
+        .resolve(&request.path, group, &request.version)
+    else {
+        let message = not_found_service(conn, &request, group);
+        tracing::debug!(remote = %conn.remote, %message, "unknown service");
+        return Answer::Error(codes::SERVICE_ERROR, message);
+    };
+    let RequestBody {
+        path,
+        method: method_name,
+        parameter_types,
+        mut args,
+        attachments: entries,
+        ..
+    } = request;
+    let mut name = method_name.as_str();
+    let descriptor = route.descriptor;
+    if name == "$echo" && args.len() == 1 && descriptor.method(name).is_none() {
+        let value = args.pop().unwrap_or_default();
+        return Answer::Reply(Reply::unary(Payload::hessian(value)));
+    }
+    let generic_name;
+    if (name == "$invoke" || name == "$invokeAsync")
+        && parameter_types == GENERIC_PARAMETERS
+        && descriptor.method(name).is_none()
+    {
+        match unwrap_generic(std::mem::take(&mut args)) {
+            Ok((n, a)) => {
+                generic_name = n;
+                name = generic_name.as_str();
+                args = a;
+            }
+            Err(message) => {
+                return Answer::Error(
+                    codes::BAD_REQUEST,
+                    format!("Fail to decode request due to: {message}"),
+                );
+            }
+        }
+    }
+    let Some(method) = descriptor.method(name) else {
+        return Answer::Error(
+            codes::BAD_REQUEST,
+            format!(
+                "Fail to decode request due to: java.lang.IllegalArgumentException: Service not \
+                 found:{path}, {name}"
+            ),
+        );
+    };
+    if method.kind != CallKind::Unary {
+        return Answer::Error(
+            codes::from_code(crate::Code::Unimplemented),
+            streaming_message(method, &path),
+        );
+    }
+    invoke(conn, &route, method, args, entries).await
+}
+
+fn streaming_message(method: &MethodDescriptor, service: &str) -> String {
+    format!(
+        "{service}/{} is a {} method; Dubbo2 has no streams: call it over Triple (tri://)",
+        method.name,
+        match method.kind {
+            CallKind::ServerStreaming => "server-streaming",
+            CallKind::ClientStreaming => "client-streaming",
+            _ => "bidi-streaming",
+        }
+    )
+}
+
+/// `$invoke(String method, String[] types, Object[] args)` → the real method and arguments.
+fn unwrap_generic(args: Vec<Value>) -> Result<(String, Vec<Value>), String> {
+    let mut it = args.into_iter();
+    let name = match it.next() {
+        Some(Value::String(s)) => s,
+        other => return Err(format!("generic call without a method name: {other:?}")),
+    };
+    let _types = it.next();
+    let args = match it.next() {
+        Some(Value::List { items, .. }) => items,
+        Some(Value::Null) | None => Vec::new(),
+        Some(other) => return Err(format!("generic call arguments must be a list: {other:?}")),
+    };
+    Ok((name, args))
+}
+
+async fn invoke(
+    conn: &Conn,
+    route: &Route,
+    method: &'static MethodDescriptor,
+    args: Vec<Value>,
+    entries: Vec<(Value, Value)>,
+) -> Answer {
+    let received = Instant::now();
+    let timeout = attachments::timeout(&entries);
+    let metadata = attachments::request_metadata(&entries);
+    drop(entries);
+    let mut invocation = Invocation::new(
+        Arc::clone(&route.target),
+        method,
+        metadata,
+        Body::Unary(Payload::arguments(args)),
+    );
+    let deadline = timeout.map(|t| received + t);
+    invocation.set_deadline(deadline);
+    invocation.set_remote_addr(Some(conn.remote));
+    let call = route.invoker.invoke(invocation);
+    let result = match deadline {
+        None => call.await,
+        Some(deadline) => match tokio::time::timeout_at(deadline.into(), call).await {
+            Ok(result) => result,
+            Err(_) => {
+                return Answer::Error(
+                    codes::SERVER_TIMEOUT,
+                    format!(
+                        "Waiting server-side response timeout: {}.{} did not finish within the \
+                         caller's timeout of {} ms, channel: {}",
+                        route.target.interface(),
+                        method.name,
+                        timeout.unwrap_or_default().as_millis(),
+                        conn.channel()
+                    ),
+                );
+            }
+        },
+    };
+    match result {
+        Ok(reply) => Answer::Reply(reply),
+        Err(status) => Answer::Failed(status),
+    }
+}
+
+fn encode_answer(
+    conn: &Conn,
+    ser: Serialization,
+    id: i64,
+    answer: Answer,
+    with_attachments: bool,
+) -> OutFrame {
+    let max = conn.shared.config.max_payload;
+    let mut entries = Vec::new();
+    let result = match answer {
+        Answer::Error(status, message) => return codec::encode_error(ser, id, status, &message),
+        Answer::Reply(reply) => {
+            let Reply {
+                headers,
+                body,
+                trailers,
+                ..
+            } = reply;
+            let payload = match body {
+                Body::Unary(p) => p,
+                Body::Stream(_) => {
+                    return codec::encode_error(
+                        ser,
+                        id,
+                        codes::BAD_RESPONSE,
+                        "the service answered a unary call with a stream",
+                    );
+                }
+            };
+            if with_attachments {
+                attachments::push_metadata(&headers, &mut entries);
+                attachments::push_metadata(&trailers, &mut entries);
+                entries.push(("dubbo".into(), DUBBO_VERSION.into()));
+            }
+            let map = Value::map(entries);
+            codec::encode_response(
+                ser,
+                id,
+                Outcome::Value(&payload),
+                with_attachments.then_some(&map),
+                max,
+            )
+        }
+        Answer::Failed(status) => {
+            tracing::debug!(remote = %conn.remote, %status, "call failed");
+            let throwable = crate::java::throwable_of(&status);
+            let exception = match hessian2::to_value(&throwable) {
+                Ok(v) => v,
+                Err(e) => {
+                    return codec::encode_error(
+                        ser,
+                        id,
+                        codes::BAD_RESPONSE,
+                        &format!("cannot encode the exception {throwable}: {e}"),
+                    );
+                }
+            };
+            if with_attachments {
+                attachments::push_metadata(status.metadata(), &mut entries);
+                entries.push((STATUS_CODE_KEY.into(), status.code().as_str_number().into()));
+                entries.push(("dubbo".into(), DUBBO_VERSION.into()));
+            }
+            let map = Value::map(entries);
+            codec::encode_response(
+                ser,
+                id,
+                Outcome::Exception(&exception),
+                with_attachments.then_some(&map),
+                max,
+            )
+        }
+    };
+    match result {
+        Ok(frame) => frame,
+        Err(ResponseError::TooLarge(len)) => {
+            let message = format!(
+                "Data length too large: {len}, max payload: {max}, channel: {}",
+                conn.channel()
+            );
+            tracing::warn!(remote = %conn.remote, %message, "reply over the payload limit");
+            codec::encode_error(ser, id, codes::SERIALIZATION_ERROR, &message)
+        }
+        Err(ResponseError::Encode(status)) => {
+            tracing::warn!(remote = %conn.remote, %status, "cannot encode the reply");
+            codec::encode_error(ser, id, codes::BAD_RESPONSE, status.message())
+        }
+    }
+}
