@@ -752,3 +752,81 @@ async fn client_sends_triple_and_grpc_headers() {
     );
     assert!(timeout.len() <= 9);
 }
+
+#[tokio::test]
+async fn every_call_in_its_own_task_passes_the_contract_too() {
+    let config = TripleConfig::default().spawn_handlers(true);
+    let server = start_greeter(config, ServiceOptions::new()).await;
+    let results = run_all(&Target {
+        url: format!("tri://{}", server.local_addr()),
+        ..Default::default()
+    })
+    .await;
+    let failures: Vec<_> = results.iter().filter(|r| r.outcome.is_err()).collect();
+    assert!(failures.is_empty(), "{failures:?}");
+    server.shutdown().await;
+}
+
+/// Panics in `SayHello` when asked to; everything else is the contract.
+struct Panicky;
+
+impl Greeter for Panicky {
+    async fn say_hello(
+        &self,
+        request: Request<HelloRequest>,
+    ) -> Result<Response<HelloReply>, Status> {
+        if request.get_ref().name == "panic" {
+            panic!("handler panic requested by the test");
+        }
+        GreeterService.say_hello(request).await
+    }
+    async fn say_hello_server_stream(
+        &self,
+        request: Request<HelloRequest>,
+    ) -> Result<Response<BoxStream<HelloReply>>, Status> {
+        GreeterService.say_hello_server_stream(request).await
+    }
+    async fn say_hello_client_stream(
+        &self,
+        request: Request<Streaming<HelloRequest>>,
+    ) -> Result<Response<HelloReply>, Status> {
+        GreeterService.say_hello_client_stream(request).await
+    }
+    async fn say_hello_bidi(
+        &self,
+        request: Request<Streaming<HelloRequest>>,
+    ) -> Result<Response<BoxStream<HelloReply>>, Status> {
+        GreeterService.say_hello_bidi(request).await
+    }
+}
+
+#[tokio::test]
+async fn a_panicking_handler_fails_only_its_own_call() {
+    let server = Server::builder()
+        .add_service(GreeterServer::new(Panicky))
+        .start("tri://127.0.0.1:0")
+        .await
+        .unwrap();
+    let client = client(server.local_addr()).await;
+    // Calls in flight on the same connection while one handler panics.
+    let slow = {
+        let client = client.clone();
+        tokio::spawn(async move { client.say_hello(named("sleep:200")).await })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(client.say_hello(named("panic")).await.is_err());
+    assert_eq!(
+        slow.await.unwrap().unwrap().into_inner().message,
+        "Hello sleep:200"
+    );
+    assert_eq!(
+        client
+            .say_hello(named("after"))
+            .await
+            .unwrap()
+            .into_inner()
+            .message,
+        "Hello after"
+    );
+    server.shutdown().await;
+}

@@ -54,6 +54,12 @@ pub struct TripleConfig {
     pub tcp_nodelay: bool,
     /// Client: the `user-agent` header.
     pub user_agent: String,
+    /// Server: give every call its own task from the start (default false). By default a
+    /// call is first polled on its connection's task and moves to its own task only if it
+    /// has to wait, which saves a task switch per call and lets the responses of many calls
+    /// go out in one write. Set this when handlers do long CPU-bound work before their first
+    /// `.await`, so one busy call cannot hold up the rest of its connection.
+    pub spawn_handlers: bool,
     /// Server: serve TLS (with mTLS when the config has a client CA).
     #[cfg(feature = "tls")]
     pub server_tls: Option<crate::tls::ServerTlsConfig>,
@@ -81,6 +87,7 @@ impl Default for TripleConfig {
             handshake_timeout: Duration::from_secs(10),
             tcp_nodelay: true,
             user_agent: concat!("dubbo-rust/", env!("CARGO_PKG_VERSION")).to_owned(),
+            spawn_handlers: false,
             #[cfg(feature = "tls")]
             server_tls: None,
             #[cfg(feature = "tls")]
@@ -154,4 +161,6 @@ setters! {
     tcp_nodelay: bool,
     /// Sets [`TripleConfig::user_agent`].
     user_agent: String,
+    /// Sets [`TripleConfig::spawn_handlers`].
+    spawn_handlers: bool,
 }

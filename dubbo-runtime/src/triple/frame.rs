@@ -2,6 +2,8 @@
 //! big-endian length, then the message. Messages may span DATA frames and a DATA frame may
 //! carry several messages.
 
+use std::collections::VecDeque;
+
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 use super::compression::Encoding;
@@ -18,37 +20,44 @@ pub fn encode(
     encoding: Option<Encoding>,
     max_size: usize,
 ) -> Result<Bytes, Status> {
-    let mut buf = BytesMut::with_capacity(HEADER_LEN + payload.protobuf_len());
-    buf.put_bytes(0, HEADER_LEN);
-    payload.encode_protobuf(&mut buf)?;
-    let encoding = encoding.filter(|_| payload.compression() != Some(false));
-    finish(buf, encoding, max_size)
+    let mut buf = BytesMut::new();
+    encode_into(&mut buf, payload, encoding, max_size)?;
+    Ok(buf.freeze())
 }
 
-/// Completes a frame whose message was written after `HEADER_LEN` placeholder bytes.
-pub fn finish(
-    mut buf: BytesMut,
+/// Appends `payload` as one frame to `buf` (so several messages can go out in one DATA
+/// frame). On error `buf` is left as it was.
+pub fn encode_into(
+    buf: &mut BytesMut,
+    payload: &Payload,
     encoding: Option<Encoding>,
     max_size: usize,
-) -> Result<Bytes, Status> {
-    let len = buf.len() - HEADER_LEN;
+) -> Result<(), Status> {
+    let start = buf.len();
+    buf.reserve(HEADER_LEN + payload.protobuf_len());
+    buf.put_bytes(0, HEADER_LEN);
+    if let Err(status) = payload.encode_protobuf(buf) {
+        buf.truncate(start);
+        return Err(status);
+    }
+    let len = buf.len() - start - HEADER_LEN;
     if len > max_size {
+        buf.truncate(start);
         return Err(Status::resource_exhausted(format!(
             "message of {len} bytes is larger than the send limit of {max_size} bytes"
         )));
     }
-    match encoding {
-        None => {
-            write_header(&mut buf[..HEADER_LEN], false, len)?;
-            Ok(buf.freeze())
-        }
+    let header = start..start + HEADER_LEN;
+    match encoding.filter(|_| payload.compression() != Some(false)) {
+        None => write_header(&mut buf[header], false, len).inspect_err(|_| buf.truncate(start)),
         Some(encoding) => {
-            let mut out = BytesMut::with_capacity(HEADER_LEN + len / 2 + 32);
-            out.put_bytes(0, HEADER_LEN);
-            encoding.compress(&buf[HEADER_LEN..], &mut out)?;
-            let compressed_len = out.len() - HEADER_LEN;
-            write_header(&mut out[..HEADER_LEN], true, compressed_len)?;
-            Ok(out.freeze())
+            let raw = buf.split_off(start + HEADER_LEN);
+            if let Err(status) = encoding.compress(&raw, buf) {
+                buf.truncate(start);
+                return Err(status);
+            }
+            let compressed = buf.len() - start - HEADER_LEN;
+            write_header(&mut buf[header], true, compressed).inspect_err(|_| buf.truncate(start))
         }
     }
 }
@@ -62,13 +71,15 @@ fn write_header(dst: &mut [u8], compressed: bool, len: usize) -> Result<(), Stat
 }
 
 /// Incremental frame decoder. Feed it DATA chunks with [`Decoder::push`], take messages with
-/// [`Decoder::next_message`]. Whole messages inside one chunk are returned without copying.
+/// [`Decoder::next_message`]. A message inside one chunk is returned without copying; one that
+/// spans chunks is copied once into a buffer of exactly its size (no growing and re-copying,
+/// and nothing is allocated ahead of the bytes that arrived).
 #[derive(Debug)]
 pub struct Decoder {
-    /// Unconsumed bytes of the last chunk, when nothing else is buffered.
-    pending: Bytes,
-    /// Bytes of a message that spans chunks.
-    buf: BytesMut,
+    /// Received bytes not consumed yet, in order.
+    chunks: VecDeque<Bytes>,
+    /// Total length of `chunks`.
+    buffered: usize,
     /// The header of the message being collected.
     header: Option<(bool, usize)>,
     max_size: usize,
@@ -80,8 +91,8 @@ impl Decoder {
     /// stream whose `grpc-encoding` is `encoding`.
     pub fn new(max_size: usize, encoding: Option<Encoding>) -> Decoder {
         Decoder {
-            pending: Bytes::new(),
-            buf: BytesMut::new(),
+            chunks: VecDeque::new(),
+            buffered: 0,
             header: None,
             max_size,
             encoding,
@@ -90,35 +101,43 @@ impl Decoder {
 
     /// Adds received bytes.
     pub fn push(&mut self, chunk: Bytes) {
-        if chunk.is_empty() {
-            return;
-        }
-        if self.buf.is_empty() && self.pending.is_empty() {
-            self.pending = chunk;
-        } else {
-            if !self.pending.is_empty() {
-                let pending = std::mem::take(&mut self.pending);
-                self.buf.extend_from_slice(&pending);
-            }
-            self.buf.extend_from_slice(&chunk);
+        if !chunk.is_empty() {
+            self.buffered += chunk.len();
+            self.chunks.push_back(chunk);
         }
     }
 
     /// Whether a partial message is buffered (an error if the stream ends now).
     pub fn has_partial(&self) -> bool {
-        self.header.is_some() || !self.buf.is_empty() || !self.pending.is_empty()
+        self.header.is_some() || self.buffered > 0
     }
 
-    fn available(&self) -> usize {
-        self.buf.len() + self.pending.len()
-    }
-
+    /// Takes the next `n` buffered bytes (`n <= buffered`).
     fn take(&mut self, n: usize) -> Bytes {
-        if self.buf.is_empty() {
-            self.pending.split_to(n)
-        } else {
-            self.buf.split_to(n).freeze()
+        self.buffered -= n;
+        let Some(front) = self.chunks.front_mut() else {
+            return Bytes::new();
+        };
+        if front.len() >= n {
+            let out = front.split_to(n);
+            if front.is_empty() {
+                self.chunks.pop_front();
+            }
+            return out;
         }
+        let mut out = BytesMut::with_capacity(n);
+        while out.len() < n {
+            let Some(front) = self.chunks.front_mut() else {
+                break;
+            };
+            let want = (n - out.len()).min(front.len());
+            out.extend_from_slice(&front[..want]);
+            front.advance(want);
+            if front.is_empty() {
+                self.chunks.pop_front();
+            }
+        }
+        out.freeze()
     }
 
     /// The next complete message, or `None` if more data is needed.
@@ -143,7 +162,7 @@ impl Decoder {
         let (compressed, len) = match self.header {
             Some(h) => h,
             None => {
-                if self.available() < HEADER_LEN {
+                if self.buffered < HEADER_LEN {
                     return Ok(None);
                 }
                 let mut header = self.take(HEADER_LEN);
@@ -170,7 +189,7 @@ impl Decoder {
                 (compressed, len)
             }
         };
-        if self.available() < len {
+        if self.buffered < len {
             return Ok(None);
         }
         self.header = None;
@@ -274,6 +293,50 @@ mod tests {
             small.next_message().unwrap_err().code(),
             Code::ResourceExhausted
         );
+    }
+
+    #[test]
+    fn encode_into_batches_frames_and_leaves_the_buffer_alone_on_error() {
+        let mut buf = BytesMut::new();
+        encode_into(
+            &mut buf,
+            &Payload::protobuf(Bytes::from_static(b"ab")),
+            None,
+            10,
+        )
+        .unwrap();
+        encode_into(
+            &mut buf,
+            &Payload::protobuf(Bytes::from_static(b"cde")),
+            Some(Encoding::Gzip),
+            10,
+        )
+        .unwrap();
+        let before = buf.clone();
+        let too_big = Payload::protobuf(Bytes::from(vec![0; 11]));
+        assert!(encode_into(&mut buf, &too_big, None, 10).is_err());
+        assert_eq!(buf, before);
+        let mut d = Decoder::new(100, Some(Encoding::Gzip));
+        d.push(buf.freeze());
+        assert_eq!(d.next_message().unwrap().unwrap(), &b"ab"[..]);
+        let second = d.next_payload().unwrap().unwrap();
+        assert_eq!(second.compression(), Some(true));
+        assert_eq!(second.as_protobuf().unwrap(), &b"cde"[..]);
+        assert!(!d.has_partial());
+    }
+
+    #[test]
+    fn a_message_spanning_many_chunks_is_reassembled_exactly() {
+        let body: Vec<u8> = (0..50_000u32).map(|i| i as u8).collect();
+        let framed = frame(0, &body);
+        let mut d = Decoder::new(100_000, None);
+        for piece in framed.chunks(16_384) {
+            assert!(d.next_message().unwrap().is_none());
+            d.push(Bytes::copy_from_slice(piece));
+        }
+        let message = d.next_message().unwrap().unwrap();
+        assert_eq!(message, body);
+        assert!(!d.has_partial());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
 use h2::server::SendResponse;
 use h2::{RecvStream, SendStream};
@@ -109,29 +109,91 @@ pub(crate) async fn serve_connection<IO>(
     };
     let mut shutdown = pin!(shutdown.fired());
     let mut draining = false;
+    let mut accepted = Vec::new();
     loop {
+        // Take every stream the peer has opened so far (h2 processes all frames it has read,
+        // request bodies included, before handing out the first), then run them.
         let event = poll_fn(|cx| {
             if !draining && shutdown.as_mut().poll(cx).is_ready() {
-                return Poll::Ready(None);
+                return Poll::Ready(Event::Shutdown);
             }
-            conn.poll_accept(cx).map(Some)
+            loop {
+                match conn.poll_accept(cx) {
+                    Poll::Ready(Some(Ok(stream))) => accepted.push(stream),
+                    Poll::Ready(Some(Err(err))) => return Poll::Ready(Event::Failed(err)),
+                    Poll::Ready(None) => return Poll::Ready(Event::Closed),
+                    Poll::Pending if accepted.is_empty() => return Poll::Pending,
+                    Poll::Pending => return Poll::Ready(Event::Accepted),
+                }
+            }
         })
         .await;
+        // Write the responses in two chunks (of at least 4): far fewer writes than one per
+        // response, yet the peer can start on the first half while we finish the rest (one
+        // big write would make a single busy connection move in lock-step waves). The last
+        // chunk goes out with the next connection poll.
+        let chunk = (accepted.len() / 2).max(4);
+        let count = accepted.len();
+        for (i, (request, respond)) in accepted.drain(..).enumerate() {
+            dispatch(&shared, remote, request, respond);
+            if (i + 1) % chunk == 0 && i + 1 < count {
+                let _ = poll_fn(|cx| Poll::Ready(conn.poll_closed(cx))).await;
+            }
+        }
         match event {
-            None => {
+            Event::Accepted => {}
+            Event::Shutdown => {
                 draining = true;
                 conn.graceful_shutdown();
             }
-            Some(Some(Ok((request, respond)))) => {
-                tokio::spawn(handle_stream(Arc::clone(&shared), remote, request, respond));
-            }
-            Some(Some(Err(err))) => {
+            Event::Failed(err) => {
                 if !err.is_go_away() && !err.is_io() {
                     tracing::debug!(%remote, error = %err, "HTTP/2 connection error");
                 }
                 break;
             }
-            Some(None) => break,
+            Event::Closed => break,
+        }
+    }
+}
+
+/// What the connection loop woke up for.
+enum Event {
+    Accepted,
+    Shutdown,
+    Failed(h2::Error),
+    Closed,
+}
+
+/// Runs one call. By default its first poll happens right here on the connection task: a
+/// call that completes at once (most unary calls) queues its response without a task switch,
+/// and the next connection poll writes every queued response together. A call that has to
+/// wait moves to its own task. With `spawn_handlers`, every call gets its own task at once.
+fn dispatch(
+    shared: &Arc<ServerShared>,
+    remote: SocketAddr,
+    request: http::Request<RecvStream>,
+    respond: SendResponse<Bytes>,
+) {
+    let mut call: Pin<Box<dyn Future<Output = ()> + Send>> =
+        Box::pin(handle_stream(Arc::clone(shared), remote, request, respond));
+    if shared.config.spawn_handlers {
+        tokio::spawn(call);
+        return;
+    }
+    // A no-op waker: if the call is not done, its task polls it again at once and registers
+    // its own waker.
+    let mut cx = Context::from_waker(std::task::Waker::noop());
+    let first =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| call.as_mut().poll(&mut cx)));
+    match first {
+        Ok(Poll::Ready(())) => {}
+        Ok(Poll::Pending) => {
+            tokio::spawn(call);
+        }
+        Err(_) => {
+            // Dropping the call resets its stream; the connection and other calls go on.
+            tracing::error!(%remote, "a call handler panicked");
         }
     }
 }
@@ -483,18 +545,41 @@ impl ResponseWriter {
                 self.send_headers(&headers, encoding)?;
                 let max_send = self.max_send;
                 let stream = self.stream.as_mut().ok_or(Stop::Reset)?;
+                let mut batch = BytesMut::new();
                 loop {
-                    match next_item(&mut messages, stream).await? {
-                        None => break,
-                        Some(StreamItem::Message(payload)) => {
-                            let data = frame::encode(&payload, encoding, max_send)?;
-                            send_with_capacity(stream, data).await?;
+                    // Wait for the next message, then take every one that is ready at once
+                    // (up to a batch size) so they go out together in one DATA frame.
+                    let mut item = next_item(&mut messages, stream).await?;
+                    let mut end = false;
+                    loop {
+                        match item {
+                            None => end = true,
+                            Some(StreamItem::Message(payload)) => {
+                                frame::encode_into(&mut batch, &payload, encoding, max_send)?;
+                            }
+                            Some(StreamItem::Trailers(extra)) => {
+                                self.trailers.merge(&extra);
+                                end = true;
+                            }
+                            Some(StreamItem::Headers(_)) => {}
                         }
-                        Some(StreamItem::Trailers(extra)) => {
-                            self.trailers.merge(&extra);
+                        if end || batch.len() >= STREAM_BATCH {
                             break;
                         }
-                        Some(StreamItem::Headers(_)) => {}
+                        item = match ready_item(&mut messages) {
+                            Some(next) => next.map_err(|status| {
+                                // Send what is encoded before the error ends the call.
+                                let _ = stream.send_data(batch.split().freeze(), false);
+                                Stop::Status(status)
+                            })?,
+                            None => break,
+                        };
+                    }
+                    if !batch.is_empty() {
+                        send_with_capacity(stream, batch.split().freeze()).await?;
+                    }
+                    if end {
+                        break;
                     }
                 }
             }
@@ -532,6 +617,18 @@ impl ResponseWriter {
                 let _ = self.respond.send_response(response, true);
             }
         }
+    }
+}
+
+/// Replies of a stream that are ready together go out in one DATA frame up to this size.
+const STREAM_BATCH: usize = 32 * 1024;
+
+/// The next reply item if one is ready right now (`None` when the stream would wait).
+fn ready_item(messages: &mut PayloadStream) -> Option<Result<Option<StreamItem>, Status>> {
+    let mut cx = Context::from_waker(std::task::Waker::noop());
+    match messages.as_mut().poll_next(&mut cx) {
+        Poll::Ready(item) => Some(item.transpose()),
+        Poll::Pending => None,
     }
 }
 

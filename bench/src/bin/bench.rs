@@ -1,0 +1,415 @@
+//! Runs every benchmark scenario against our servers and tonic's and prints a table.
+//!
+//! ```text
+//! bench/run.sh [--rounds 5] [--duration-s 5] [--warmup-s 1] [--only NAME,NAME] [--quick]
+//! ```
+//!
+//! Each measurement: the server pinned to CPU 0 and the load generator to CPU 1 (`taskset`),
+//! server CPU time per request from `/proc/<pid>/stat`, server RSS from `/proc/<pid>/status`.
+//! Rounds interleave the servers (ours, tonic, tonic, ours, …); the table shows medians over
+//! rounds, the ratio ours/theirs, and in how many rounds ours won.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use bench::args::Args;
+use bench::procfs;
+use bench::stats::median;
+
+/// One server program.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Server {
+    Triple,
+    Tonic,
+    Dubbo2,
+}
+
+impl Server {
+    fn name(self) -> &'static str {
+        match self {
+            Server::Triple => "ours (Triple)",
+            Server::Tonic => "tonic",
+            Server::Dubbo2 => "ours (Dubbo2)",
+        }
+    }
+
+    fn binary(self, dir: &Path) -> PathBuf {
+        match self {
+            Server::Triple => dir.join("bench-triple-server"),
+            Server::Tonic => dir.join("examples").join("tonic-server"),
+            Server::Dubbo2 => dir.join("bench-dubbo2-server"),
+        }
+    }
+}
+
+/// Which way is better for a metric.
+#[derive(Clone, Copy, Debug)]
+enum Better {
+    Lower,
+    Higher,
+}
+
+/// A benchmark scenario: load generator arguments and the metric it is judged by.
+struct Scenario {
+    name: &'static str,
+    loadgen: Vec<String>,
+    /// Load generator arguments for the baseline when they differ (Dubbo2 vs Triple).
+    baseline_loadgen: Option<Vec<String>>,
+    /// (ours, baseline)
+    servers: (Server, Server),
+    metrics: &'static [(&'static str, Better)],
+    idle: bool,
+}
+
+fn scenario(
+    name: &'static str,
+    loadgen: &str,
+    servers: (Server, Server),
+    metrics: &'static [(&'static str, Better)],
+) -> Scenario {
+    let words = |s: &str| s.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
+    // A Dubbo2 scenario's Triple baseline gets the same load over Triple.
+    let baseline_loadgen = (servers.0 == Server::Dubbo2)
+        .then(|| words(&loadgen.replace("--protocol dubbo2", "--protocol triple")));
+    Scenario {
+        name,
+        loadgen: words(loadgen),
+        baseline_loadgen,
+        servers,
+        metrics,
+        idle: false,
+    }
+}
+
+const UNARY: &[(&str, Better)] = &[
+    ("cpu_us_per_req", Better::Lower),
+    ("qps", Better::Higher),
+    ("p50_us", Better::Lower),
+    ("p99_us", Better::Lower),
+    ("p999_us", Better::Lower),
+];
+const LATENCY: &[(&str, Better)] = &[
+    ("p50_us", Better::Lower),
+    ("p90_us", Better::Lower),
+    ("p99_us", Better::Lower),
+    ("cpu_us_per_req", Better::Lower),
+];
+const STREAM: &[(&str, Better)] = &[
+    ("msgs_per_s", Better::Higher),
+    ("mb_per_s", Better::Higher),
+    ("cpu_us_per_msg", Better::Lower),
+];
+const IDLE: &[(&str, Better)] = &[("rss_kb_per_conn", Better::Lower)];
+
+fn scenarios() -> Vec<Scenario> {
+    let tonic = (Server::Triple, Server::Tonic);
+    let dubbo2 = (Server::Dubbo2, Server::Triple);
+    let mut all = vec![
+        scenario(
+            "unary-empty-c1",
+            "--mode unary --connections 1 --concurrency 1",
+            tonic,
+            UNARY,
+        ),
+        scenario(
+            "unary-empty-c16",
+            "--mode unary --connections 1 --concurrency 16",
+            tonic,
+            UNARY,
+        ),
+        scenario(
+            "unary-empty-c256x4",
+            "--mode unary --connections 4 --concurrency 256",
+            tonic,
+            UNARY,
+        ),
+        scenario(
+            "unary-1k-c16",
+            "--mode unary --connections 1 --concurrency 16 --payload 1024",
+            tonic,
+            UNARY,
+        ),
+        scenario(
+            "unary-64k-c16",
+            "--mode unary --connections 1 --concurrency 16 --payload 65536",
+            tonic,
+            UNARY,
+        ),
+        scenario(
+            "open-10k-rps",
+            "--mode rate --connections 4 --rate 10000",
+            tonic,
+            LATENCY,
+        ),
+        scenario(
+            "open-20k-rps",
+            "--mode rate --connections 4 --rate 20000",
+            tonic,
+            LATENCY,
+        ),
+        scenario(
+            "server-stream-1k",
+            "--mode stream --connections 1 --concurrency 4 --payload 1024 --stream-count 1000",
+            tonic,
+            STREAM,
+        ),
+        scenario(
+            "bidi-pingpong-c16",
+            "--mode pingpong --connections 1 --concurrency 16",
+            tonic,
+            UNARY,
+        ),
+        scenario(
+            "dubbo2-unary-c1",
+            "--protocol dubbo2 --mode unary --connections 1 --concurrency 1",
+            dubbo2,
+            UNARY,
+        ),
+        scenario(
+            "dubbo2-unary-c16",
+            "--protocol dubbo2 --mode unary --connections 1 --concurrency 16",
+            dubbo2,
+            UNARY,
+        ),
+        scenario(
+            "dubbo2-unary-c256x4",
+            "--protocol dubbo2 --mode unary --connections 4 --concurrency 256",
+            dubbo2,
+            UNARY,
+        ),
+    ];
+    all.push(Scenario {
+        name: "idle-10k-conns",
+        loadgen: "--mode idle --idle 10000 --hold-s 4"
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect(),
+        baseline_loadgen: None,
+        servers: tonic,
+        metrics: IDLE,
+        idle: true,
+    });
+    all
+}
+
+fn pinned(cpu: &str, program: &Path) -> Command {
+    if Path::new("/usr/bin/taskset").exists() {
+        let mut cmd = Command::new("/usr/bin/taskset");
+        cmd.args(["-c", cpu]).arg(program);
+        cmd
+    } else {
+        Command::new(program)
+    }
+}
+
+struct Running {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(server: Server, dir: &Path) -> Running {
+    let binary = server.binary(dir);
+    let mut child = pinned("0", &binary)
+        .args(["--addr", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    let mut reader = BufReader::new(stdout);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !line.starts_with("listening on ") {
+        line.clear();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 || Instant::now() > deadline {
+            panic!("{} did not report its address", binary.display());
+        }
+    }
+    let addr = line.trim().trim_start_matches("listening on ").to_owned();
+    Running { child, addr }
+}
+
+/// One run's named figures, as printed by the load generator.
+type Metrics = Vec<(String, f64)>;
+
+fn parse(line: &str) -> Metrics {
+    line.split_whitespace()
+        .filter_map(|kv| kv.split_once('='))
+        .filter_map(|(k, v)| v.parse().ok().map(|v| (k.to_owned(), v)))
+        .collect()
+}
+
+fn get(values: &[(String, f64)], key: &str) -> f64 {
+    values
+        .iter()
+        .find(|(k, _)| k == key)
+        .map_or(0.0, |(_, v)| *v)
+}
+
+/// One measurement of one server.
+fn measure(
+    server: Server,
+    scenario: &Scenario,
+    dir: &Path,
+    common: &[String],
+) -> Vec<(String, f64)> {
+    let running = start(server, dir);
+    let pid = running.child.id();
+    std::thread::sleep(Duration::from_millis(300));
+    let rss_before = procfs::rss_bytes(pid).unwrap_or(0);
+    let cpu_before = procfs::cpu_time(pid).unwrap_or_default();
+    let mut cmd = pinned("1", &dir.join("loadgen"));
+    let loadgen = match (&scenario.baseline_loadgen, server == scenario.servers.1) {
+        (Some(baseline), true) => baseline,
+        _ => &scenario.loadgen,
+    };
+    cmd.args(["--target", &running.addr]).args(loadgen);
+    if !scenario.idle {
+        cmd.args(common);
+    }
+    let mut values = if scenario.idle {
+        let mut child = cmd.stdout(Stdio::piped()).spawn().expect("loadgen");
+        let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut line = String::new();
+        let _ = reader.read_line(&mut line);
+        let connections = get(&parse(&line), "connections");
+        std::thread::sleep(Duration::from_secs(1));
+        let rss_after = procfs::rss_bytes(pid).unwrap_or(0);
+        let _ = child.wait();
+        let per_conn = rss_after.saturating_sub(rss_before) as f64 / connections.max(1.0) / 1024.0;
+        vec![("rss_kb_per_conn".to_owned(), per_conn)]
+    } else {
+        let output = cmd.output().expect("loadgen runs");
+        let text = String::from_utf8_lossy(&output.stdout);
+        parse(text.lines().last().unwrap_or(""))
+    };
+    let cpu = procfs::cpu_time(pid)
+        .unwrap_or_default()
+        .saturating_sub(cpu_before);
+    let total = get(&values, "total");
+    let msgs = get(&values, "msgs_per_s");
+    if total > 0.0 {
+        values.push(("cpu_us_per_req".into(), cpu.as_secs_f64() * 1e6 / total));
+    }
+    if msgs > 0.0 {
+        // Messages counted only in the measurement window; scale total CPU by window share.
+        let window: f64 = common
+            .windows(2)
+            .find(|w| w[0] == "--duration-s")
+            .and_then(|w| w[1].parse().ok())
+            .unwrap_or(5.0);
+        let warmup: f64 = common
+            .windows(2)
+            .find(|w| w[0] == "--warmup-s")
+            .and_then(|w| w[1].parse().ok())
+            .unwrap_or(1.0);
+        let share = window / (window + warmup);
+        values.push((
+            "cpu_us_per_msg".into(),
+            cpu.as_secs_f64() * share * 1e6 / (msgs * window),
+        ));
+    }
+    values.push((
+        "rss_mb".into(),
+        procfs::rss_bytes(pid).unwrap_or(0) as f64 / 1e6,
+    ));
+    values
+}
+
+fn main() {
+    let args = Args::from_env();
+    let quick = args.str("quick").is_some();
+    let rounds: usize = args.get("rounds", if quick { 1 } else { 5 });
+    let duration: f64 = args.get("duration-s", if quick { 2.0 } else { 5.0 });
+    let warmup: f64 = args.get("warmup-s", if quick { 0.5 } else { 1.0 });
+    let only: Vec<String> = args
+        .str("only")
+        .map(|s| s.split(',').map(str::to_owned).collect())
+        .unwrap_or_default();
+    let dir = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+        .expect("binary directory");
+    let common = vec![
+        "--duration-s".to_owned(),
+        duration.to_string(),
+        "--warmup-s".to_owned(),
+        warmup.to_string(),
+    ];
+    println!(
+        "# {rounds} round(s), {duration} s per run after {warmup} s warm-up; server on CPU 0, load on CPU 1\n"
+    );
+    println!("| scenario | metric | ours | baseline | ours/baseline | ours won |");
+    println!("|---|---|---:|---:|---:|---:|");
+    for scenario in scenarios() {
+        if !only.is_empty() && !only.iter().any(|o| o == scenario.name) {
+            continue;
+        }
+        if [scenario.servers.0, scenario.servers.1]
+            .iter()
+            .any(|s| !s.binary(&dir).exists())
+        {
+            println!(
+                "| {} | (skipped: server binary missing) | | | | |",
+                scenario.name
+            );
+            continue;
+        }
+        let (ours, theirs) = scenario.servers;
+        let mut samples: Vec<(Metrics, Metrics)> = Vec::new();
+        for round in 0..rounds {
+            let order = if round % 2 == 0 {
+                [ours, theirs]
+            } else {
+                [theirs, ours]
+            };
+            let mut a = Vec::new();
+            let mut b = Vec::new();
+            for server in order {
+                let values = measure(server, &scenario, &dir, &common);
+                if server == ours {
+                    a = values;
+                } else {
+                    b = values;
+                }
+            }
+            samples.push((a, b));
+        }
+        for &(metric, better) in scenario.metrics {
+            let mut ours_v: Vec<f64> = samples.iter().map(|(a, _)| get(a, metric)).collect();
+            let mut theirs_v: Vec<f64> = samples.iter().map(|(_, b)| get(b, metric)).collect();
+            let wins = ours_v
+                .iter()
+                .zip(&theirs_v)
+                .filter(|(o, t)| match better {
+                    Better::Lower => o < t,
+                    Better::Higher => o > t,
+                })
+                .count();
+            let (mo, mt) = (median(&mut ours_v), median(&mut theirs_v));
+            let ratio = if mt > 0.0 { mo / mt } else { 0.0 };
+            println!(
+                "| {} ({} vs {}) | {metric} | {mo:.2} | {mt:.2} | {ratio:.3} | {wins}/{rounds} |",
+                scenario.name,
+                ours.name(),
+                theirs.name(),
+            );
+        }
+        let errors: f64 = samples
+            .iter()
+            .map(|(a, b)| get(a, "errors") + get(b, "errors"))
+            .sum();
+        if errors > 0.0 {
+            println!("| {} | errors | {errors} | | | |", scenario.name);
+        }
+    }
+}
