@@ -1,10 +1,9 @@
 //! The Hessian 2.0 [`Encoder`].
 
-use std::collections::HashMap;
-
 use serde::Serialize;
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::table::KeyTable;
 use crate::value::Value;
 
 /// Length of the `A` chunks used for binary data longer than one chunk.
@@ -48,21 +47,37 @@ pub const ENCODE_MAX_DEPTH: usize = 1024;
 #[derive(Debug, Clone, Default)]
 pub struct Encoder {
     buf: Vec<u8>,
-    /// class name → [(field names, class-def index)]
-    classes: HashMap<String, Vec<(Vec<String>, usize)>>,
-    class_count: usize,
-    types: HashMap<String, usize>,
+    /// (class name, field names…) → class-def index (= entry position).
+    classes: KeyTable,
+    /// type name → type index (= entry position).
+    types: KeyTable,
     ref_count: usize,
-    enum_refs: HashMap<(String, String), usize>,
+    /// (enum class, constant name) → stream ref index.
+    enum_refs: KeyTable,
     no_enum_refs: bool,
-    /// Per `write_value` call: tree container index → stream ref index.
-    tree_to_stream: Vec<usize>,
+    /// Per `write_value` call: tree container indices handed out so far
+    /// (see [`Value::Ref`]).
+    tree_next: usize,
+    /// Per `write_value` call: the stream ref index of tree container 0.
+    tree_base: usize,
+    /// Per `write_value` call: `(tree index, stream ref index)` of the enum
+    /// constants written as references, in tree order. Every other tree
+    /// container `t` is stream container `tree_base + t - (number of these
+    /// before t)`.
+    tree_reused: Vec<(usize, usize)>,
 }
+
+/// Bytes reserved by [`Encoder::new`]: a typical Dubbo2 body fits, so the
+/// buffer is allocated once instead of growing 8 → 16 → … → 256.
+const INITIAL_CAPACITY: usize = 256;
 
 impl Encoder {
     /// Creates an encoder with empty tables and an empty buffer.
     pub fn new() -> Self {
-        Self::default()
+        Encoder {
+            buf: Vec::with_capacity(INITIAL_CAPACITY),
+            ..Self::default()
+        }
     }
 
     /// Enables (default) or disables writing repeated enum constants as
@@ -256,6 +271,12 @@ impl Encoder {
     /// assert_eq!(enc.as_bytes(), &[0x02, 0xed, 0xa0, 0xbd, 0xed, 0xb8, 0x80]);
     /// ```
     pub fn write_string(&mut self, s: &str) {
+        if s.len() <= STRING_CHUNK_UNITS && s.is_ascii() {
+            // One final chunk; ASCII has one UTF-16 unit per byte.
+            self.write_string_header(s.len());
+            self.buf.extend_from_slice(s.as_bytes());
+            return;
+        }
         let mut rest = s;
         loop {
             // Find the chunk end: at most STRING_CHUNK_UNITS units, never
@@ -277,14 +298,8 @@ impl Encoder {
             if !last {
                 self.buf.push(b'R');
                 self.buf.extend_from_slice(&(units as u16).to_be_bytes());
-            } else if units <= 31 {
-                self.buf.push(units as u8);
-            } else if units <= 1023 {
-                self.buf
-                    .extend_from_slice(&[0x30 + (units >> 8) as u8, units as u8]);
             } else {
-                self.buf.push(b'S');
-                self.buf.extend_from_slice(&(units as u16).to_be_bytes());
+                self.write_string_header(units);
             }
             if !astral {
                 // No astral characters: UTF-8 is identical to per-unit encoding.
@@ -301,6 +316,20 @@ impl Encoder {
                 return;
             }
             rest = tail;
+        }
+    }
+
+    /// Writes the header of a final string chunk of `units` UTF-16 units
+    /// (at most [`STRING_CHUNK_UNITS`]).
+    fn write_string_header(&mut self, units: usize) {
+        if units <= 31 {
+            self.buf.push(units as u8);
+        } else if units <= 1023 {
+            self.buf
+                .extend_from_slice(&[0x30 + (units >> 8) as u8, units as u8]);
+        } else {
+            self.buf.push(b'S');
+            self.buf.extend_from_slice(&(units as u16).to_be_bytes());
         }
     }
 
@@ -357,12 +386,16 @@ impl Encoder {
     /// assert_eq!(enc.as_bytes(), &[0x7a, 0x48, 0x01, b'k', 0x01, b'v', 0x5a, 0x51, 0x91]);
     /// ```
     pub fn write_value(&mut self, value: &Value) -> Result<()> {
-        self.tree_to_stream.clear();
+        self.begin_value();
         self.write_inner(value, 0)
     }
 
     /// Serializes any `T: Serialize` with the crate's serde mapping (see the
     /// crate docs), sharing this encoder's tables.
+    ///
+    /// The result is the same as writing [`to_value`](crate::to_value)`(value)`
+    /// with [`Encoder::write_value`]; most types are written without building
+    /// the intermediate [`Value`].
     ///
     /// ```
     /// #[derive(serde::Serialize)]
@@ -374,6 +407,9 @@ impl Encoder {
     /// assert_eq!(enc.as_bytes()[0], b'C'); // class definition first
     /// ```
     pub fn serialize<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
+        if crate::ser_direct::serialize(self, value) {
+            return Ok(());
+        }
         let v = crate::ser::to_value(value)?;
         self.write_value(&v)
     }
@@ -388,84 +424,172 @@ impl Encoder {
             Value::String(s) => self.write_string(s),
             Value::Binary(b) => self.write_binary(b),
             Value::Date(ms) => self.write_date_ms(*ms),
-            Value::Ref(t) => match self.tree_to_stream.get(*t) {
-                Some(&stream) => {
-                    self.buf.push(b'Q');
-                    self.write_int(to_i32(stream)?);
-                }
-                None => {
-                    return Err(Error::new(
-                        ErrorKind::BadReference,
-                        format!("Value::Ref({t}) does not point at a container written before it"),
-                    ));
-                }
-            },
+            Value::Ref(t) => self.write_tree_ref(*t)?,
             Value::List { type_name, items } => {
-                let depth = self.enter(depth)?;
-                let len = items.len();
-                match type_name {
-                    Some(t) if len <= 7 => {
-                        self.buf.push(0x70 + len as u8);
-                        self.write_type(t);
-                    }
-                    Some(t) => {
-                        self.buf.push(b'V');
-                        self.write_type(t);
-                        self.write_int(to_i32(len)?);
-                    }
-                    None if len <= 7 => self.buf.push(0x78 + len as u8),
-                    None => {
-                        self.buf.push(b'X');
-                        self.write_int(to_i32(len)?);
-                    }
-                }
+                let depth = self.begin_list(type_name.as_deref(), items.len(), depth)?;
                 for item in items {
                     self.write_inner(item, depth)?;
                 }
             }
             Value::Map { type_name, entries } => {
-                let depth = self.enter(depth)?;
-                match type_name {
-                    Some(t) => {
-                        self.buf.push(b'M');
-                        self.write_type(t);
-                    }
-                    None => self.buf.push(b'H'),
-                }
+                let depth = self.begin_map(type_name.as_deref(), depth)?;
                 for (k, v) in entries {
                     self.write_inner(k, depth)?;
                     self.write_inner(v, depth)?;
                 }
-                self.buf.push(b'Z');
+                self.end_map();
             }
             Value::Object { class, fields } => {
-                let enum_key = match value.as_enum_constant() {
-                    Some((c, n)) if !self.no_enum_refs => Some((c.to_owned(), n.to_owned())),
-                    _ => None,
-                };
-                if let Some(&stream) = enum_key.as_ref().and_then(|k| self.enum_refs.get(k)) {
-                    self.tree_to_stream.push(stream);
-                    self.buf.push(b'Q');
-                    self.write_int(to_i32(stream)?);
-                    return Ok(());
-                }
-                let depth = self.enter(depth)?;
-                if let Some(key) = enum_key {
-                    self.enum_refs.insert(key, self.ref_count - 1);
-                }
-                let index = self.class_index(class, fields)?;
-                if index <= 15 {
-                    self.buf.push(0x60 + index as u8);
-                } else {
-                    self.buf.push(b'O');
-                    self.write_int(to_i32(index)?);
-                }
-                for (_, v) in fields {
-                    self.write_inner(v, depth)?;
+                let enum_name = value.as_enum_constant().map(|(_, n)| n);
+                let names = fields.iter().map(|(n, _)| n.as_str());
+                if let Some(depth) = self.begin_object(class, names, enum_name, depth)? {
+                    for (_, v) in fields {
+                        self.write_inner(v, depth)?;
+                    }
                 }
             }
         }
         Ok(())
+    }
+
+    // ----------------------------------------------------------------
+    // building blocks shared by `write_value` and the direct serializer
+
+    /// Starts a top-level value: its containers are numbered from 0 for
+    /// [`Value::Ref`].
+    pub(crate) fn begin_value(&mut self) {
+        self.tree_next = 0;
+        self.tree_base = self.ref_count;
+        self.tree_reused.clear();
+    }
+
+    /// Writes [`Value::Ref`]`(t)`.
+    pub(crate) fn write_tree_ref(&mut self, t: usize) -> Result<()> {
+        match self.tree_stream(t) {
+            Some(stream) => {
+                self.buf.push(b'Q');
+                self.write_int(to_i32(stream)?);
+                Ok(())
+            }
+            None => Err(Error::new(
+                ErrorKind::BadReference,
+                format!("Value::Ref({t}) does not point at a container written before it"),
+            )),
+        }
+    }
+
+    /// Writes the header of a list of `len` items at nesting `depth`;
+    /// returns the depth of its items.
+    pub(crate) fn begin_list(
+        &mut self,
+        type_name: Option<&str>,
+        len: usize,
+        depth: usize,
+    ) -> Result<usize> {
+        let depth = self.enter(depth)?;
+        match type_name {
+            Some(t) if len <= 7 => {
+                self.buf.push(0x70 + len as u8);
+                self.write_type(t);
+            }
+            Some(t) => {
+                self.buf.push(b'V');
+                self.write_type(t);
+                self.write_int(to_i32(len)?);
+            }
+            None if len <= 7 => self.buf.push(0x78 + len as u8),
+            None => {
+                self.buf.push(b'X');
+                self.write_int(to_i32(len)?);
+            }
+        }
+        Ok(depth)
+    }
+
+    /// Writes the header of a map at nesting `depth`; returns the depth of
+    /// its keys and values. Close it with [`Encoder::end_map`].
+    pub(crate) fn begin_map(&mut self, type_name: Option<&str>, depth: usize) -> Result<usize> {
+        let depth = self.enter(depth)?;
+        match type_name {
+            Some(t) => {
+                self.buf.push(b'M');
+                self.write_type(t);
+            }
+            None => self.buf.push(b'H'),
+        }
+        Ok(depth)
+    }
+
+    /// Ends a map.
+    pub(crate) fn end_map(&mut self) {
+        self.buf.push(b'Z');
+    }
+
+    /// Starts an object of `class` with `fields` at nesting `depth`, writing
+    /// its class definition first if needed; returns the depth of its field
+    /// values, which the caller writes next.
+    ///
+    /// `enum_name` is `Some(name)` when the object is a Java enum constant
+    /// (see [`Value::as_enum_constant`]): a repeated constant is written as
+    /// a reference instead (unless disabled) and `Ok(None)` is returned.
+    pub(crate) fn begin_object<'f, I>(
+        &mut self,
+        class: &'f str,
+        fields: I,
+        enum_name: Option<&str>,
+        depth: usize,
+    ) -> Result<Option<usize>>
+    where
+        I: ExactSizeIterator<Item = &'f str> + Clone,
+    {
+        let enum_key = match enum_name {
+            Some(n) if !self.no_enum_refs => Some([class, n]),
+            _ => None,
+        };
+        if let Some(stream) = enum_key.and_then(|k| self.enum_refs.get(k)) {
+            self.tree_reused.push((self.tree_next, stream));
+            self.tree_next += 1;
+            self.buf.push(b'Q');
+            self.write_int(to_i32(stream)?);
+            return Ok(None);
+        }
+        let depth = self.enter(depth)?;
+        if let Some(key) = enum_key {
+            self.enum_refs.insert(key, self.ref_count - 1);
+        }
+        let index = self.class_index(class, fields)?;
+        if index <= 15 {
+            self.buf.push(0x60 + index as u8);
+        } else {
+            self.buf.push(b'O');
+            self.write_int(to_i32(index)?);
+        }
+        Ok(Some(depth))
+    }
+
+    /// The tree index the next container of the current value will get.
+    pub(crate) fn next_tree_index(&self) -> usize {
+        self.tree_next
+    }
+
+    /// Remembers the encoder's state, to undo what is written after it.
+    pub(crate) fn mark(&self) -> Mark {
+        Mark {
+            buf: self.buf.len(),
+            classes: self.classes.len(),
+            types: self.types.len(),
+            enum_refs: self.enum_refs.len(),
+            ref_count: self.ref_count,
+        }
+    }
+
+    /// Undoes everything written since `mark` (tables included).
+    pub(crate) fn rewind(&mut self, mark: Mark) {
+        self.buf.truncate(mark.buf);
+        self.classes.truncate(mark.classes);
+        self.types.truncate(mark.types);
+        self.enum_refs.truncate(mark.enum_refs);
+        self.ref_count = mark.ref_count;
     }
 
     /// Numbers a new container (stream and tree) and checks the depth.
@@ -476,48 +600,65 @@ impl Encoder {
                 format!("value nested deeper than {ENCODE_MAX_DEPTH} levels"),
             ));
         }
-        self.tree_to_stream.push(self.ref_count);
+        self.tree_next += 1;
         self.ref_count += 1;
         Ok(depth + 1)
     }
 
+    /// The stream ref index of tree container `t` of the value being written,
+    /// if it has been started.
+    fn tree_stream(&self, t: usize) -> Option<usize> {
+        if t >= self.tree_next {
+            return None;
+        }
+        match self.tree_reused.binary_search_by_key(&t, |&(tree, _)| tree) {
+            Ok(i) => Some(self.tree_reused[i].1),
+            Err(before) => Some(self.tree_base + t - before),
+        }
+    }
+
     /// Writes a type name, or a reference to it if already written.
     fn write_type(&mut self, t: &str) {
-        if let Some(&i) = self.types.get(t) {
+        if let Some(i) = self.types.get([t]) {
             // The table can never exceed i32::MAX entries in practice (each
             // entry costs at least one byte of output).
             self.write_int(i as i32);
         } else {
-            self.types.insert(t.to_owned(), self.types.len());
+            self.types.insert([t], self.types.len());
             self.write_string(t);
         }
     }
 
     /// Returns the class-definition index for (class, field names), writing
     /// the definition first if this stream has not seen it.
-    fn class_index(&mut self, class: &str, fields: &[(String, Value)]) -> Result<usize> {
-        if let Some(defs) = self.classes.get(class) {
-            for (names, index) in defs {
-                if names.len() == fields.len() && names.iter().zip(fields).all(|(a, (b, _))| a == b)
-                {
-                    return Ok(*index);
-                }
-            }
+    fn class_index<'f, I>(&mut self, class: &'f str, fields: I) -> Result<usize>
+    where
+        I: ExactSizeIterator<Item = &'f str> + Clone,
+    {
+        let key = std::iter::once(class).chain(fields.clone());
+        if let Some(index) = self.classes.get(key.clone()) {
+            return Ok(index);
         }
-        let index = self.class_count;
-        self.class_count += 1;
+        let index = self.classes.len();
         self.buf.push(b'C');
         self.write_string(class);
         self.write_int(to_i32(fields.len())?);
-        for (name, _) in fields {
+        for name in fields {
             self.write_string(name);
         }
-        self.classes
-            .entry(class.to_owned())
-            .or_default()
-            .push((fields.iter().map(|(n, _)| n.clone()).collect(), index));
+        self.classes.insert(key, index);
         Ok(index)
     }
+}
+
+/// The encoder's state at some point, see [`Encoder::mark`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Mark {
+    buf: usize,
+    classes: usize,
+    types: usize,
+    enum_refs: usize,
+    ref_count: usize,
 }
 
 fn to_i32(n: usize) -> Result<i32> {

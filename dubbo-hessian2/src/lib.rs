@@ -94,6 +94,8 @@ pub mod java;
 mod limits;
 mod magic;
 mod ser;
+mod ser_direct;
+mod table;
 mod value;
 mod value_serde;
 

@@ -88,6 +88,14 @@ pub(crate) struct ValueSerializer<'a> {
     this: &'a Cell<bool>,
 }
 
+impl<'a> ValueSerializer<'a> {
+    /// A serializer that sets `this` when it meets the self-reference
+    /// marker (left as a placeholder [`Value::Ref`]).
+    pub(crate) fn new(this: &'a Cell<bool>) -> Self {
+        ValueSerializer { this }
+    }
+}
+
 fn long_from<T: TryInto<i64> + std::fmt::Display + Copy>(v: T) -> Result<Value> {
     v.try_into().map(Value::Long).map_err(|_| {
         Error::new(

@@ -79,6 +79,16 @@ fn probe(state: Arc<ProbeState>) -> JavaService {
                 }
             },
         )
+        .method("panic", &["boolean"], |req: Request<(bool,)>| async move {
+            if req.into_inner().0 {
+                // Panic after waiting, on the call's own task.
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            if std::hint::black_box(true) {
+                panic!("the handler fails");
+            }
+            Ok::<_, Status>(())
+        })
         .method("big", &["int"], |req: Request<(i32,)>| async move {
             Ok::<_, Status>("x".repeat(req.into_inner().0.max(0) as usize))
         })
@@ -805,6 +815,33 @@ async fn per_connection_request_limit_applies_back_pressure() {
         // Two at a time: three rounds of 300 ms.
         let elapsed = started.elapsed();
         assert!(elapsed >= Duration::from_millis(850), "{elapsed:?}");
+        server.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_panicking_handler_gets_a_server_error_and_the_connection_goes_on() {
+    bounded("panicking handler", async {
+        let server = serve(Arc::default()).await;
+        let c = client(server.local_addr(), Dubbo2Config::default()).await;
+        // Panicking in the first poll (on the connection task) and after a wait (own task).
+        for after_wait in [false, true] {
+            let err = c
+                .call::<_, ()>("panic", &["boolean"], (after_wait,))
+                .await
+                .unwrap_err();
+            assert_eq!(
+                err.code(),
+                Code::Internal,
+                "after_wait={after_wait}: {err:?}"
+            );
+            assert!(
+                err.message().contains("panicked"),
+                "after_wait={after_wait}: {err:?}"
+            );
+        }
+        assert_eq!(hello(&c, "still here").await.unwrap(), "Hello still here");
         server.shutdown().await;
     })
     .await;

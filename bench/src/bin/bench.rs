@@ -327,6 +327,18 @@ fn measure(
 
 fn main() {
     let args = Args::from_env();
+    if args.str("help").is_some() {
+        println!(
+            "usage: bench [--rounds N] [--duration-s S] [--warmup-s S] [--only NAME,NAME] [--quick]\n\
+             scenarios: {}",
+            scenarios()
+                .iter()
+                .map(|s| s.name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        return;
+    }
     let quick = args.str("quick").is_some();
     let rounds: usize = args.get("rounds", if quick { 1 } else { 5 });
     let duration: f64 = args.get("duration-s", if quick { 2.0 } else { 5.0 });
@@ -335,6 +347,11 @@ fn main() {
         .str("only")
         .map(|s| s.split(',').map(str::to_owned).collect())
         .unwrap_or_default();
+    let known: Vec<&str> = scenarios().iter().map(|s| s.name).collect();
+    if let Some(unknown) = only.iter().find(|o| !known.contains(&o.as_str())) {
+        eprintln!("unknown scenario {unknown:?}; known: {}", known.join(", "));
+        std::process::exit(2);
+    }
     let dir = std::env::current_exe()
         .ok()
         .and_then(|p| p.parent().map(Path::to_path_buf))

@@ -94,6 +94,8 @@ fn hessian_error(context: &str, e: hessian2::Error) -> Status {
 }
 
 /// Writes the fields of one body.
+// Lives on the stack for one request; boxing the encoder would cost an allocation per call.
+#[allow(clippy::large_enum_variant)]
 pub enum BodyWriter {
     /// One Hessian stream for the whole body.
     Hessian(Encoder),
@@ -213,6 +215,8 @@ fn payload_value(p: &Payload) -> Result<Value, Status> {
 }
 
 /// Reads the fields of one body.
+// Lives on the stack for one request; boxing the decoder would cost an allocation per call.
+#[allow(clippy::large_enum_variant)]
 pub enum BodyReader<'a> {
     /// One Hessian stream.
     Hessian(Decoder<'a>),
@@ -510,24 +514,31 @@ pub fn decode_response(
 /// `Version.isSupportResponseAttachment`, true for the protocol versions 2.0.2 up to 2.0.99,
 /// false for older ones, for jar versions such as 2.4.10 and for an empty version.
 pub fn supports_response_attachments(dubbo_version: &str) -> bool {
-    let parts: Vec<&str> = dubbo_version.split('.').collect();
-    if dubbo_version.is_empty() || parts.len() > 4 {
+    if dubbo_version == DUBBO_VERSION {
+        return true;
+    }
+    if dubbo_version.is_empty() || dubbo_version.split('.').count() > 4 {
         return false;
     }
+    let mut parts = dubbo_version.split('.');
     let mut v: i64 = 0;
-    for i in 0..4 {
-        let digits: String = parts
-            .get(i)
-            .map(|p| p.chars().take_while(char::is_ascii_digit).collect())
-            .unwrap_or_default();
-        let n: i64 = if digits.is_empty() {
-            0
-        } else {
-            match digits.parse() {
-                Ok(n) => n,
-                Err(_) => return false,
-            }
-        };
+    for _ in 0..4 {
+        // Each part counts by its leading digits (none: 0), as Java's parse does.
+        let mut n: i64 = 0;
+        for digit in parts
+            .next()
+            .unwrap_or("")
+            .bytes()
+            .take_while(u8::is_ascii_digit)
+        {
+            n = match n
+                .checked_mul(10)
+                .and_then(|n| n.checked_add(i64::from(digit - b'0')))
+            {
+                Some(n) => n,
+                None => return false,
+            };
+        }
         // Java adds each part times 100^(3 - i), carrying into the next part.
         v = match v.checked_mul(100).and_then(|v| v.checked_add(n)) {
             Some(v) => v,

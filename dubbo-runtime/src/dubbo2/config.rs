@@ -53,6 +53,9 @@ pub struct Dubbo2Config {
     pub max_concurrent_requests: usize,
     /// Set `TCP_NODELAY` on every connection (default true).
     pub tcp_nodelay: bool,
+    /// Server: reply bytes of one connection the peer has not taken yet at which the
+    /// connection stops reading requests until it does (default 1 MiB).
+    pub max_unsent_bytes: usize,
 }
 
 impl Default for Dubbo2Config {
@@ -68,6 +71,7 @@ impl Default for Dubbo2Config {
             write_queue: 1024,
             max_concurrent_requests: 4096,
             tcp_nodelay: true,
+            max_unsent_bytes: 1024 * 1024,
         }
     }
 }
@@ -108,4 +112,6 @@ setters! {
     max_concurrent_requests: usize,
     /// Sets [`Dubbo2Config::tcp_nodelay`].
     tcp_nodelay: bool,
+    /// Sets [`Dubbo2Config::max_unsent_bytes`].
+    max_unsent_bytes: usize,
 }

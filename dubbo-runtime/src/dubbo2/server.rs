@@ -1,18 +1,24 @@
-//! The Dubbo2 server: one reader loop per connection, one task per request, one writer task
-//! batching replies; heartbeats answered, idle connections closed, and on shutdown the
-//! read-only event, then a drain of in-flight calls.
+//! The Dubbo2 server: one task per connection reads frames, runs each request's first poll
+//! right there (most calls finish in it), and writes every reply produced by one read in a
+//! single write. A request that has to wait moves to its own task and sends its reply back
+//! to the connection. Heartbeats are answered, idle connections closed, and on shutdown the
+//! read-only event is sent, then in-flight calls drain.
 
+use std::future::Future;
+use std::io;
 use std::net::SocketAddr;
-use std::pin::pin;
+use std::pin::{Pin, pin};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use futures_util::FutureExt as _;
+use tokio::io::AsyncWriteExt as _;
 use tokio::net::TcpStream;
-use tokio::sync::mpsc;
-
-use tokio::sync::Notify;
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio::sync::{Notify, mpsc};
 
 use super::attachments;
 use super::codec::{
@@ -20,7 +26,7 @@ use super::codec::{
 };
 use super::codes;
 use super::config::Dubbo2Config;
-use super::frame::{FrameError, FrameReader, Header, OutFrame, ReadEvent, spawn_writer};
+use super::frame::{FrameError, FrameReader, Header, OutFrame, ReadEvent};
 use super::router::{Route, Router, normalize_version};
 use super::{STATUS_CODE_KEY, next_id};
 use crate::descriptor::{CallKind, MethodDescriptor};
@@ -34,6 +40,12 @@ use crate::transport::{ConnectionHandler, ShutdownSignal};
 /// After the read-only event, how long a connection with nothing in flight stays open for
 /// requests the consumer sent before it saw the event.
 const DRAIN_LINGER: Duration = Duration::from_millis(100);
+
+/// How long a closing connection tries to send the replies it still holds.
+const FINAL_FLUSH: Duration = Duration::from_secs(1);
+
+/// An empty reply buffer larger than this is given back to the allocator.
+const KEEP_BUFFER: usize = 256 * 1024;
 
 /// The parameter descriptor of generic calls.
 const GENERIC_PARAMETERS: &str = "Ljava/lang/String;[Ljava/lang/String;[Ljava/lang/Object;";
@@ -67,18 +79,19 @@ impl ConnectionHandler for Dubbo2Acceptor {
     }
 }
 
-/// One accepted connection, as request tasks see it.
+/// One accepted connection, as request handlers see it.
 struct Conn {
     shared: Arc<ServerShared>,
     remote: SocketAddr,
     local: Option<SocketAddr>,
+    /// Replies of requests that finished on their own task.
     tx: mpsc::Sender<OutFrame>,
     in_flight: InFlight,
 }
 
-/// Requests of one connection being handled (each in its own task, as a slow handler must
-/// not stall the connection; like Java, a task runs to completion even if its connection
-/// closes, and its reply is then dropped).
+/// Requests of one connection running on their own task (a slow handler must not stall the
+/// connection; like Java, such a task runs to completion even if its connection closes,
+/// and its reply is then dropped).
 struct InFlight {
     count: AtomicUsize,
     /// At this many, the connection is not read until some finish.
@@ -117,11 +130,65 @@ impl Drop for InFlightGuard {
     }
 }
 
-impl Conn {
-    async fn send(&self, frame: OutFrame) {
-        // A closed writer means the connection is gone: nobody is left to answer.
-        let _ = self.tx.send(frame).await;
+/// Replies waiting for the socket, and its write half. Only the connection task writes.
+struct Outbox {
+    write: OwnedWriteHalf,
+    buf: Vec<u8>,
+    /// Bytes of `buf` already written.
+    written: usize,
+}
+
+impl Outbox {
+    fn push(&mut self, frame: &OutFrame) {
+        self.buf.extend_from_slice(&frame.header);
+        self.buf.extend_from_slice(&frame.body);
     }
+
+    fn unsent(&self) -> usize {
+        self.buf.len() - self.written
+    }
+
+    /// Writes as much as the socket takes right now. An error means the connection is
+    /// broken.
+    fn try_flush(&mut self) -> io::Result<()> {
+        while self.written < self.buf.len() {
+            match self.write.try_write(&self.buf[self.written..]) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => self.written += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) => return Err(e),
+            }
+        }
+        self.written = 0;
+        if self.buf.capacity() > KEEP_BUFFER {
+            self.buf = Vec::new();
+        } else {
+            self.buf.clear();
+        }
+        Ok(())
+    }
+
+    /// Sends what is left (bounded by [`FINAL_FLUSH`]) and closes the write side.
+    async fn close(mut self) {
+        let drain = async {
+            loop {
+                self.try_flush()?;
+                if self.unsent() == 0 {
+                    return io::Result::Ok(());
+                }
+                self.write.writable().await?;
+            }
+        };
+        if let Ok(Ok(())) = tokio::time::timeout(FINAL_FLUSH, drain).await {
+            let _ = self.write.shutdown().await;
+        }
+    }
+}
+
+/// What to do after a read.
+enum Next {
+    Continue,
+    Close,
 }
 
 async fn serve_connection(
@@ -133,8 +200,12 @@ async fn serve_connection(
     let config = Arc::clone(&shared.config);
     let local = stream.local_addr().ok();
     let (mut read, write) = stream.into_split();
-    let (tx, rx) = mpsc::channel(config.write_queue.max(1));
-    let writer = spawn_writer(write, rx);
+    let (tx, mut rx) = mpsc::channel(config.write_queue.max(1));
+    let mut outbox = Outbox {
+        write,
+        buf: Vec::new(),
+        written: 0,
+    };
     let conn = Arc::new(Conn {
         shared,
         remote,
@@ -146,6 +217,7 @@ async fn serve_connection(
             changed: Notify::new(),
         },
     });
+    let max_unsent = config.max_unsent_bytes.max(1);
     let mut reader = FrameReader::new(config.max_payload);
     let mut last_read = Instant::now();
     let idle = config.idle_timeout.max(Duration::from_millis(10));
@@ -154,12 +226,13 @@ async fn serve_connection(
     let mut draining: Option<Instant> = None;
     loop {
         let linger_until = draining.map(|since| since.max(last_read) + DRAIN_LINGER);
+        let unsent = outbox.unsent();
         tokio::select! {
             () = &mut shutdown, if draining.is_none() => {
                 tracing::debug!(%remote, "shutting down: sending the read-only event");
-                conn.send(codec::event_frame(
+                outbox.push(&codec::event_frame(
                     Serialization::Hessian2, true, false, next_id(), Some("R"),
-                )).await;
+                ));
                 draining = Some(Instant::now());
             }
             _ = idle_check.tick() => {
@@ -175,46 +248,84 @@ async fn serve_connection(
             () = sleep_until(linger_until), if linger_until.is_some() && conn.in_flight.is_empty() => {
                 break;
             }
-            event = reader.read(&mut read), if !conn.in_flight.is_full() => {
+            Some(frame) = rx.recv() => {
+                outbox.push(&frame);
+                while let Ok(frame) = rx.try_recv() {
+                    outbox.push(&frame);
+                }
+            }
+            ready = outbox.write.writable(), if unsent > 0 => {
+                if ready.is_err() {
+                    break;
+                }
+            }
+            event = reader.read(&mut read), if !conn.in_flight.is_full() && unsent < max_unsent => {
                 last_read = Instant::now();
-                match event {
-                    Ok(Some(ReadEvent::Frame(header, body))) => {
-                        on_frame(&conn, header, body).await;
+                let mut next = on_read(&conn, &mut outbox, event);
+                // Every request already buffered runs now (up to the in-flight limit), so
+                // their replies share a write.
+                while matches!(next, Next::Continue) && !conn.in_flight.is_full() {
+                    match reader.next_frame() {
+                        Ok(None) => break,
+                        event => next = on_read(&conn, &mut outbox, event),
                     }
-                    Ok(Some(ReadEvent::Oversize(header))) => {
-                        let max = conn.shared.config.max_payload;
-                        tracing::warn!(%remote, ?header, max, "frame over the payload limit; closing the connection");
-                        if header.is_request() && header.is_two_way() {
-                            let message = format!(
-                                "Data length too large: {}, max payload: {max}, channel: {}",
-                                header.len, conn.channel()
-                            );
-                            conn.send(codec::encode_error(
-                                ser_or_default(&header), header.id, codes::BAD_REQUEST, &message,
-                            )).await;
-                        }
-                        break;
-                    }
-                    Ok(None) => break,
-                    Err(FrameError::Io(e)) => {
-                        tracing::debug!(%remote, error = %e, "Dubbo2 connection read failed");
-                        break;
-                    }
-                    Err(e) => {
-                        tracing::warn!(%remote, error = %e, "bad Dubbo2 frame; closing the connection");
-                        break;
-                    }
+                }
+                if let Next::Close = next {
+                    break;
                 }
             }
         }
+        if let Err(e) = outbox.try_flush() {
+            tracing::debug!(%remote, error = %e, "Dubbo2 write failed");
+            return;
+        }
+    }
+    while let Ok(frame) = rx.try_recv() {
+        outbox.push(&frame);
     }
     drop(conn);
-    let mut writer = writer;
-    if tokio::time::timeout(Duration::from_secs(1), &mut writer)
-        .await
-        .is_err()
-    {
-        writer.abort();
+    outbox.close().await;
+}
+
+/// Handles one read result; replies go to `outbox`.
+fn on_read(
+    conn: &Arc<Conn>,
+    outbox: &mut Outbox,
+    event: Result<Option<ReadEvent>, FrameError>,
+) -> Next {
+    let remote = conn.remote;
+    match event {
+        Ok(Some(ReadEvent::Frame(header, body))) => {
+            on_frame(conn, outbox, header, body);
+            Next::Continue
+        }
+        Ok(Some(ReadEvent::Oversize(header))) => {
+            let max = conn.shared.config.max_payload;
+            tracing::warn!(%remote, ?header, max, "frame over the payload limit; closing the connection");
+            if header.is_request() && header.is_two_way() {
+                let message = format!(
+                    "Data length too large: {}, max payload: {max}, channel: {}",
+                    header.len,
+                    conn.channel()
+                );
+                outbox.push(&codec::encode_error(
+                    ser_or_default(&header),
+                    header.id,
+                    codes::BAD_REQUEST,
+                    &message,
+                ));
+            }
+            Next::Close
+        }
+        Ok(None) => Next::Close,
+        Err(FrameError::Io(e)) => {
+            tracing::debug!(%remote, error = %e, "Dubbo2 connection read failed");
+            Next::Close
+        }
+        Err(e) => {
+            tracing::warn!(%remote, error = %e, "bad Dubbo2 frame; closing the connection");
+            Next::Close
+        }
     }
 }
 
@@ -236,7 +347,7 @@ impl Conn {
     }
 }
 
-async fn on_frame(conn: &Arc<Conn>, header: Header, body: Bytes) {
+fn on_frame(conn: &Arc<Conn>, outbox: &mut Outbox, header: Header, body: Bytes) {
     if !header.is_request() {
         // Answers to events we never send, or stray responses: nothing to do.
         tracing::trace!(remote = %conn.remote, ?header, "ignoring a response frame");
@@ -246,22 +357,57 @@ async fn on_frame(conn: &Arc<Conn>, header: Header, body: Bytes) {
         let ser = ser_or_default(&header);
         match codec::decode_event(ser, &body) {
             Event::Heartbeat if header.is_two_way() => {
-                conn.send(codec::event_frame(ser, false, false, header.id, None))
-                    .await;
+                outbox.push(&codec::event_frame(ser, false, false, header.id, None));
             }
             event => tracing::trace!(remote = %conn.remote, ?event, "event"),
         }
         return;
     }
-    let guard = InFlightGuard::new(Arc::clone(conn));
-    tokio::spawn(async move {
-        let conn = &guard.0;
-        let two_way = header.is_two_way();
-        let frame = handle_request(conn, header, body).await;
-        if two_way {
-            conn.send(frame).await;
+    let two_way = header.is_two_way();
+    let mut call: Pin<Box<dyn Future<Output = OutFrame> + Send>> =
+        Box::pin(handle_request(Arc::clone(conn), header, body));
+    // The first poll runs here with a no-op waker: if the call has to wait, its own task
+    // polls it again at once and registers a real one.
+    let mut cx = Context::from_waker(std::task::Waker::noop());
+    let first =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| call.as_mut().poll(&mut cx)));
+    match first {
+        Ok(Poll::Ready(frame)) => {
+            if two_way {
+                outbox.push(&frame);
+            }
         }
-    });
+        Ok(Poll::Pending) => {
+            let guard = InFlightGuard::new(Arc::clone(conn));
+            tokio::spawn(async move {
+                let frame = match std::panic::AssertUnwindSafe(call).catch_unwind().await {
+                    Ok(frame) => frame,
+                    Err(_) => panicked(&guard.0, &header),
+                };
+                if two_way {
+                    // A closed channel means the connection is gone: nobody is left to answer.
+                    let _ = guard.0.tx.send(frame).await;
+                }
+            });
+        }
+        Err(_) => {
+            let frame = panicked(conn, &header);
+            if two_way {
+                outbox.push(&frame);
+            }
+        }
+    }
+}
+
+/// The reply to a request whose handler panicked (the connection and other calls go on).
+fn panicked(conn: &Conn, header: &Header) -> OutFrame {
+    tracing::error!(remote = %conn.remote, id = header.id, "a Dubbo2 call handler panicked");
+    codec::encode_error(
+        ser_or_default(header),
+        header.id,
+        codes::SERVER_ERROR,
+        "the service panicked while handling the request",
+    )
 }
 
 /// How a request ended, before encoding. Short-lived (returned once per request), so the
@@ -276,7 +422,8 @@ enum Answer {
     Error(u8, String),
 }
 
-async fn handle_request(conn: &Conn, header: Header, body: Bytes) -> OutFrame {
+async fn handle_request(conn: Arc<Conn>, header: Header, body: Bytes) -> OutFrame {
+    let conn = &*conn;
     let id = header.id;
     let Some(ser) = Serialization::from_id(header.serialization()) else {
         let message = format!(

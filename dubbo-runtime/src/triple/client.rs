@@ -32,6 +32,7 @@ use crate::invoker::{BoxFuture, Invoker};
 use crate::message::{Payload, PayloadStream, StreamItem};
 use crate::metadata::Metadata;
 use crate::status::{Code, Status};
+use crate::transport::coalesce::coalesce;
 use crate::url::Url;
 
 /// TLS settings for one provider connection.
@@ -232,9 +233,18 @@ async fn h2_handshake<IO>(
 where
     IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
+    // As on the server: what h2 writes during one poll of the connection goes out together
+    // after the poll (the preface and SETTINGS with the first poll).
+    let (io, flusher) = coalesce(io);
     let (sender, mut connection) = builder.handshake::<_, Bytes>(io).await?;
     let ping_pong = connection.ping_pong();
-    Ok((sender, ping_pong, Box::pin(connection)))
+    let driven = poll_fn(move |cx| {
+        let result = Pin::new(&mut connection).poll(cx);
+        // A write error is kept and reported by h2's next write.
+        let _ = flusher.poll_flush(cx);
+        result
+    });
+    Ok((sender, ping_pong, Box::pin(driven)))
 }
 
 /// Per-reference settings read from the reference URL.

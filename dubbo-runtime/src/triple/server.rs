@@ -27,6 +27,7 @@ use crate::invoker::BoxFuture;
 use crate::message::{Payload, PayloadStream, StreamItem};
 use crate::metadata::Metadata;
 use crate::status::Status;
+use crate::transport::coalesce::coalesce;
 use crate::transport::{ConnectionHandler, ShutdownSignal};
 
 /// Shared by every connection of one listener.
@@ -95,8 +96,20 @@ pub(crate) async fn serve_connection<IO>(
 ) where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let handshake = h2_builder(&shared.config).handshake::<_, Bytes>(io);
-    let mut conn = match tokio::time::timeout(shared.config.handshake_timeout, handshake).await {
+    // h2 would write each large DATA frame on its own; gather what one poll produces and
+    // write it after the poll instead.
+    let (io, flusher) = coalesce(io);
+    let mut handshake = pin!(tokio::time::timeout(
+        shared.config.handshake_timeout,
+        h2_builder(&shared.config).handshake::<_, Bytes>(io),
+    ));
+    let handshake = poll_fn(|cx| {
+        let result = handshake.as_mut().poll(cx);
+        // Errors are kept and reported to h2 on its next write.
+        let _ = flusher.poll_flush(cx);
+        result
+    });
+    let mut conn = match handshake.await {
         Ok(Ok(conn)) => conn,
         Ok(Err(err)) => {
             tracing::debug!(%remote, error = %err, "HTTP/2 handshake failed");
@@ -117,15 +130,19 @@ pub(crate) async fn serve_connection<IO>(
             if !draining && shutdown.as_mut().poll(cx).is_ready() {
                 return Poll::Ready(Event::Shutdown);
             }
-            loop {
+            let event = loop {
                 match conn.poll_accept(cx) {
                     Poll::Ready(Some(Ok(stream))) => accepted.push(stream),
-                    Poll::Ready(Some(Err(err))) => return Poll::Ready(Event::Failed(err)),
-                    Poll::Ready(None) => return Poll::Ready(Event::Closed),
-                    Poll::Pending if accepted.is_empty() => return Poll::Pending,
-                    Poll::Pending => return Poll::Ready(Event::Accepted),
+                    Poll::Ready(Some(Err(err))) => break Poll::Ready(Event::Failed(err)),
+                    Poll::Ready(None) => break Poll::Ready(Event::Closed),
+                    Poll::Pending if accepted.is_empty() => break Poll::Pending,
+                    Poll::Pending => break Poll::Ready(Event::Accepted),
                 }
-            }
+            };
+            // Everything h2 wrote during this poll goes out now, in as few writes as the
+            // socket takes; if it is full, the task wakes when it drains.
+            let _ = flusher.poll_flush(cx);
+            event
         })
         .await;
         // Write the responses in two chunks (of at least 4): far fewer writes than one per
@@ -137,7 +154,12 @@ pub(crate) async fn serve_connection<IO>(
         for (i, (request, respond)) in accepted.drain(..).enumerate() {
             dispatch(&shared, remote, request, respond);
             if (i + 1) % chunk == 0 && i + 1 < count {
-                let _ = poll_fn(|cx| Poll::Ready(conn.poll_closed(cx))).await;
+                poll_fn(|cx| {
+                    let _ = conn.poll_closed(cx);
+                    let _ = flusher.poll_flush(cx);
+                    Poll::Ready(())
+                })
+                .await;
             }
         }
         match event {
@@ -155,6 +177,8 @@ pub(crate) async fn serve_connection<IO>(
             Event::Closed => break,
         }
     }
+    // A last GOAWAY may still be buffered; send it if the socket takes it now.
+    let _ = poll_fn(|cx| Poll::Ready(flusher.poll_flush(cx))).await;
 }
 
 /// What the connection loop woke up for.

@@ -4,7 +4,8 @@
 //! ```text
 //! loadgen --target 127.0.0.1:PORT --mode unary|rate|stream|pingpong|idle [--protocol triple|dubbo2]
 //!         [--connections M] [--concurrency N] [--duration-s D] [--warmup-s W]
-//!         [--payload BYTES] [--rate R] [--stream-count K] [--idle N] [--hold-s S]
+//!         [--payload BYTES] [--rate R] [--arrivals poisson|fixed] [--stream-count K]
+//!         [--idle N] [--hold-s S]
 //! ```
 //!
 //! Prints one line of `key=value` results, e.g.
@@ -185,8 +186,10 @@ async fn closed_loop(args: &Args, run: Arc<Run>) -> Latencies {
     all
 }
 
-/// Open loop: requests start on a fixed schedule whether or not earlier ones finished, and
-/// latency counts from the scheduled start (no coordinated omission).
+/// Open loop: requests start on a schedule whether or not earlier ones finished, and latency
+/// counts from the scheduled start (no coordinated omission). Arrivals are a Poisson process
+/// at `--rate` (exponential gaps from a fixed seed, so every run offers the same schedule),
+/// as independent clients produce; `--arrivals fixed` spaces them evenly instead.
 async fn open_loop(args: &Args, run: Arc<Run>) -> Latencies {
     let target = args.str("target").expect("--target").to_owned();
     let connections: usize = args.get("connections", 4);
@@ -202,16 +205,27 @@ async fn open_loop(args: &Args, run: Arc<Run>) -> Latencies {
     for _ in 0..connections.max(1) {
         clients.push(connect(&target).await);
     }
-    let interval = Duration::from_secs_f64(1.0 / rate.max(1.0));
+    let mean_gap = 1.0 / rate.max(1.0);
+    let poisson = args.str("arrivals").unwrap_or("poisson") != "fixed";
+    let mut rng = 0x9e37_79b9_7f4a_7c15u64;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Option<u64>>();
     let start = Instant::now();
+    let mut offset = 0.0f64;
     let mut n: u64 = 0;
     while run.running() {
-        let scheduled = start + interval.mul_f64(n as f64);
-        let now = Instant::now();
-        if scheduled > now {
-            tokio::time::sleep_until(scheduled.into()).await;
-        }
+        let scheduled = start + Duration::from_secs_f64(offset);
+        offset += if poisson {
+            // xorshift64*, then an exponential gap: -ln(U) * mean, U in (0, 1].
+            rng ^= rng >> 12;
+            rng ^= rng << 25;
+            rng ^= rng >> 27;
+            let bits = rng.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11;
+            let u = (bits as f64 + 1.0) / (1u64 << 53) as f64;
+            -u.ln() * mean_gap
+        } else {
+            mean_gap
+        };
+        pace(scheduled).await;
         let mut client = clients[(n as usize) % clients.len()].clone();
         let template = Arc::clone(&template);
         let body = body.clone();
@@ -244,6 +258,20 @@ async fn open_loop(args: &Args, run: Arc<Run>) -> Latencies {
     };
     let _ = tokio::time::timeout(Duration::from_secs(10), drain).await;
     all
+}
+
+/// Waits until `at` precisely: tokio's timer has millisecond granularity, which would send
+/// an open-loop rate in 1 ms bursts and add up to a millisecond to every latency. Sleeps
+/// to just before `at`, then yields (letting responses be read) until it is reached. The
+/// load generator has its own core, so the spinning costs the measured server nothing.
+async fn pace(at: Instant) {
+    let now = Instant::now();
+    if at > now + Duration::from_millis(2) {
+        tokio::time::sleep_until((at - Duration::from_millis(2)).into()).await;
+    }
+    while Instant::now() < at {
+        tokio::task::yield_now().await;
+    }
 }
 
 /// Server streaming: each stream asks for `stream-count` replies of `payload` bytes.
