@@ -31,6 +31,14 @@ impl Args {
         self.0.get(name).map(String::as_str)
     }
 
+    /// The string value of `--name`; exits with a message when it is missing.
+    pub fn require(&self, name: &str) -> &str {
+        self.str(name).unwrap_or_else(|| {
+            eprintln!("missing --{name} (see --help)");
+            std::process::exit(2)
+        })
+    }
+
     /// `--name` parsed, or `default` (exits with a message when it does not parse).
     pub fn get<T: FromStr>(&self, name: &str, default: T) -> T {
         match self.0.get(name) {

@@ -4,6 +4,9 @@
 //! input cannot overflow the native stack; nesting is bounded by
 //! [`Limits::max_depth`].
 
+use std::borrow::Cow;
+use std::cell::Cell;
+
 use serde::de::DeserializeOwned;
 
 use crate::error::{Error, ErrorKind, Result};
@@ -70,6 +73,71 @@ pub struct Decoder<'a> {
     expansion: usize,
     poisoned: bool,
     stack: Vec<Frame>,
+}
+
+impl Drop for Decoder<'_> {
+    fn drop(&mut self) {
+        Scratch {
+            classes: std::mem::take(&mut self.classes),
+            class_text: std::mem::take(&mut self.class_text),
+            field_spans: std::mem::take(&mut self.field_spans),
+            slots: std::mem::take(&mut self.slots),
+            stack: std::mem::take(&mut self.stack),
+        }
+        .put_back();
+    }
+}
+
+/// The working buffers of a decoder. A decoder takes them over from the previous decoder
+/// dropped on the same thread (one body after another on a connection), so that decoding a
+/// typical body allocates only for the values it returns.
+#[derive(Default)]
+struct Scratch {
+    classes: Vec<ClassDef>,
+    class_text: String,
+    field_spans: Vec<(usize, usize)>,
+    slots: Vec<Slot>,
+    stack: Vec<Frame>,
+}
+
+/// Buffers with more than this many bytes of capacity are freed, not kept.
+const SCRATCH_KEEP_BYTES: usize = 16 * 1024;
+
+thread_local! {
+    static SCRATCH: Cell<Option<Scratch>> = const { Cell::new(None) };
+}
+
+impl Scratch {
+    /// The buffers left by an earlier decoder on this thread, or new ones.
+    fn take() -> Scratch {
+        SCRATCH
+            .try_with(Cell::take)
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    }
+
+    /// Empties the buffers and keeps them for the next decoder, unless they have grown large.
+    fn put_back(mut self) {
+        fn small<T>(v: &Vec<T>) -> bool {
+            v.capacity().saturating_mul(std::mem::size_of::<T>()) <= SCRATCH_KEEP_BYTES
+        }
+        if !(small(&self.classes)
+            && self.class_text.capacity() <= SCRATCH_KEEP_BYTES
+            && small(&self.field_spans)
+            && small(&self.slots)
+            && small(&self.stack))
+        {
+            return;
+        }
+        self.classes.clear();
+        self.class_text.clear();
+        self.field_spans.clear();
+        self.slots.clear();
+        self.stack.clear();
+        // Fails only while the thread is being torn down: the buffers are then just freed.
+        let _ = SCRATCH.try_with(|cell| cell.set(Some(self)));
+    }
 }
 
 /// A class definition: spans in [`Decoder::class_text`] and
@@ -203,15 +271,16 @@ enum Item {
 impl<'a> Decoder<'a> {
     /// Creates a decoder over `input` with default [`Limits`].
     pub fn new(input: &'a [u8]) -> Self {
+        let scratch = Scratch::take();
         Decoder {
             input,
             pos: 0,
             limits: Limits::default(),
-            classes: Vec::new(),
-            class_text: String::new(),
-            field_spans: Vec::new(),
+            classes: scratch.classes,
+            class_text: scratch.class_text,
+            field_spans: scratch.field_spans,
             types: Vec::new(),
-            slots: Vec::new(),
+            slots: scratch.slots,
             tops: Vec::new(),
             retain: false,
             completed: 0,
@@ -220,7 +289,7 @@ impl<'a> Decoder<'a> {
             tree_next: 0,
             expansion: 0,
             poisoned: false,
-            stack: Vec::new(),
+            stack: scratch.stack,
         }
     }
 
@@ -335,6 +404,37 @@ impl<'a> Decoder<'a> {
                 format!("expected a string, found {}", crate::de::describe(&other)),
             )),
         }
+    }
+
+    /// [`Decoder::read_string`], borrowing the text from the input when it
+    /// is a single chunk of ASCII (the usual case for names, versions and
+    /// attachment keys), so that no allocation is needed.
+    ///
+    /// ```
+    /// use std::borrow::Cow;
+    /// use dubbo_hessian2::Decoder;
+    ///
+    /// let mut dec = Decoder::new(&[0x03, b'f', b'e', b'e', b'N']);
+    /// assert!(matches!(dec.read_str().unwrap(), Some(Cow::Borrowed("fee"))));
+    /// assert_eq!(dec.read_str().unwrap(), None);
+    /// ```
+    pub fn read_str(&mut self) -> Result<Option<Cow<'a, str>>> {
+        if !self.poisoned
+            && let Some(&tag) = self.input.get(self.pos)
+        {
+            let start = self.pos;
+            self.pos += 1;
+            if let Some(s) = self.read_short_ascii(tag) {
+                // A string at top level: no reference slot, nothing to retain.
+                if self.retain {
+                    self.tops.push(None);
+                }
+                self.completed += 1;
+                return Ok(Some(Cow::Borrowed(s)));
+            }
+            self.pos = start;
+        }
+        Ok(self.read_string()?.map(Cow::Owned))
     }
 
     /// Reads a value that must be an int or long fitting in `i64`.
@@ -764,7 +864,7 @@ impl<'a> Decoder<'a> {
         if dec.tops.len() != self.top {
             return Err(());
         }
-        self.tops = dec.tops;
+        self.tops = std::mem::take(&mut dec.tops);
         self.retain = true;
         Ok(())
     }

@@ -390,6 +390,34 @@ impl Encoder {
         self.write_inner(value, 0)
     }
 
+    /// Writes an untyped map of string pairs (a Java `HashMap<String, String>`, such as
+    /// Dubbo attachments): the same bytes as [`Encoder::write_value`] of the equivalent
+    /// [`Value::map`], without building it.
+    ///
+    /// ```
+    /// use dubbo_hessian2::{Encoder, Value};
+    /// let mut direct = Encoder::new();
+    /// direct.write_string_map([("k", "v")]);
+    /// let mut via_value = Encoder::new();
+    /// via_value.write_value(&Value::map(vec![("k".into(), "v".into())])).unwrap();
+    /// assert_eq!(direct.as_bytes(), via_value.as_bytes());
+    /// ```
+    pub fn write_string_map<'s, I>(&mut self, entries: I)
+    where
+        I: IntoIterator<Item = (&'s str, &'s str)>,
+    {
+        self.begin_value();
+        // A top-level map: a container like any other (it takes a reference number).
+        self.tree_next += 1;
+        self.ref_count += 1;
+        self.buf.push(b'H');
+        for (k, v) in entries {
+            self.write_string(k);
+            self.write_string(v);
+        }
+        self.end_map();
+    }
+
     /// Serializes any `T: Serialize` with the crate's serde mapping (see the
     /// crate docs), sharing this encoder's tables.
     ///

@@ -332,3 +332,25 @@ fn serde_leniency() {
     // trailing bytes are an error for from_slice
     assert!(from_slice::<i32>(&hx("90 90")).is_err());
 }
+
+#[test]
+fn a_new_decoder_starts_with_empty_tables() {
+    // The first stream defines class 0 and a reference slot; a later decoder on the same
+    // thread (which reuses the first one's buffers) must know neither.
+    let defining = hx(r#"43 01 "C" 91 01 "a" 60 91 51 90"#);
+    let mut first = Decoder::new(&defining);
+    let object = first.read_value().unwrap();
+    assert_eq!(object.class_name(), Some("C"));
+    assert_eq!(first.read_value().unwrap(), object);
+    drop(first);
+    let mut second = Decoder::new(&[0x60, 0x91]);
+    assert_eq!(
+        second.read_value().unwrap_err().kind(),
+        ErrorKind::BadReference
+    );
+    let mut third = Decoder::new(&[0x51, 0x90]);
+    assert_eq!(
+        third.read_value().unwrap_err().kind(),
+        ErrorKind::BadReference
+    );
+}

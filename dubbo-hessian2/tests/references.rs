@@ -238,3 +238,38 @@ proptest! {
         prop_assert_eq!(all(&bytes), expected);
     }
 }
+
+#[test]
+fn borrowed_strings_count_as_top_level_values() {
+    // {"k": "v"}, "s" (read with read_str), "é" (not ASCII), Q0 — the
+    // reference still finds the map, before and after a replay.
+    let bytes = hx(r#"48 01 "k" 01 "v" 5a 01 "s" 01 c3 a9 51 90 51 90"#);
+    let m = Value::map(vec![(s("k"), s("v"))]);
+    let mut dec = Decoder::new(&bytes);
+    assert_eq!(dec.read_value().unwrap(), m);
+    assert!(matches!(
+        dec.read_str().unwrap(),
+        Some(std::borrow::Cow::Borrowed("s"))
+    ));
+    assert!(matches!(
+        dec.read_str().unwrap(),
+        Some(std::borrow::Cow::Owned(ref t)) if t == "é"
+    ));
+    assert_eq!(dec.read_value().unwrap(), m);
+    assert_eq!(dec.read_value().unwrap(), m);
+    assert!(dec.is_at_end());
+}
+
+#[test]
+fn read_str_rejects_non_strings_and_stops_after_syntax_errors() {
+    let mut dec = Decoder::new(&[0x91, 0x01, b'a', 0x05, b'x']);
+    // A well-formed value of another type is consumed and reported.
+    assert_eq!(dec.read_str().unwrap_err().kind(), ErrorKind::Type);
+    assert!(matches!(
+        dec.read_str().unwrap(),
+        Some(std::borrow::Cow::Borrowed("a"))
+    ));
+    // A truncated string poisons the decoder; later reads fail too.
+    assert!(dec.read_str().is_err());
+    assert!(dec.read_str().is_err());
+}

@@ -475,3 +475,23 @@ fn encoder_rejects_dangling_refs() {
     // u64 beyond i64 is an error, not a wrap-around
     assert!(to_vec(&u64::MAX).is_err());
 }
+
+#[test]
+fn string_maps_match_value_maps_and_take_a_reference_number() {
+    let pairs = [("path", "demo.Greeter"), ("ü", "€"), ("", "")];
+    let value = Value::map(pairs.iter().map(|&(k, v)| (k.into(), v.into())).collect());
+    let mut direct = Encoder::new();
+    direct.write_string_map(pairs);
+    direct.write_string_map([]);
+    let mut via_value = Encoder::new();
+    via_value.write_value(&value).unwrap();
+    via_value.write_value(&Value::map(Vec::new())).unwrap();
+    assert_eq!(direct.as_bytes(), via_value.as_bytes());
+    assert_eq!(direct.next_ref_index(), 2);
+    // A later value refers to the first map by its stream number.
+    direct.write_ref(0).unwrap();
+    let mut dec = Decoder::new(direct.as_bytes());
+    assert_eq!(dec.read_value().unwrap(), value);
+    assert_eq!(dec.read_value().unwrap(), Value::map(Vec::new()));
+    assert_eq!(dec.read_value().unwrap(), value);
+}

@@ -2,6 +2,7 @@
 //! (one encoder/decoder for the whole body, so class definitions and references are shared
 //! across its fields) and fastjson (one JSON text per line).
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
@@ -127,6 +128,18 @@ impl BodyWriter {
             BodyWriter::Hessian(e) => e.write_string(s),
             BodyWriter::Json(out) => {
                 json::write(&Value::String(s.to_owned()), out);
+                out.push(b'\n');
+            }
+        }
+    }
+
+    /// Writes a map of string pairs.
+    pub fn string_map(&mut self, pairs: &[(&str, &str)]) {
+        match self {
+            BodyWriter::Hessian(e) => e.write_string_map(pairs.iter().copied()),
+            BodyWriter::Json(out) => {
+                let map = pairs.iter().map(|&(k, v)| (k.into(), v.into())).collect();
+                json::write(&Value::map(map), out);
                 out.push(b'\n');
             }
         }
@@ -258,11 +271,18 @@ impl<'a> BodyReader<'a> {
         }
     }
 
-    /// The next value, which must be a string or null (null reads as empty).
-    pub fn string(&mut self, what: &str) -> Result<String, String> {
+    /// The next value, which must be a string or null (null reads as empty). Borrowed from
+    /// the body when the serialization allows (short ASCII Hessian strings).
+    pub fn string(&mut self, what: &str) -> Result<Cow<'a, str>, String> {
+        if let BodyReader::Hessian(d) = self {
+            return match d.read_str() {
+                Ok(s) => Ok(s.unwrap_or_default()),
+                Err(e) => Err(format!("expected a string for the {what}: {e}")),
+            };
+        }
         match self.value()? {
-            Value::String(s) => Ok(s),
-            Value::Null => Ok(String::new()),
+            Value::String(s) => Ok(Cow::Owned(s)),
+            Value::Null => Ok(Cow::Borrowed("")),
             other => Err(format!("expected a string for the {what}, found {other:?}")),
         }
     }
@@ -275,26 +295,26 @@ impl<'a> BodyReader<'a> {
     }
 }
 
-/// A decoded request body (server side).
+/// A decoded request body (server side); its strings borrow from the body where they can.
 #[derive(Debug)]
-pub struct RequestBody {
+pub struct RequestBody<'a> {
     /// Dubbo protocol version field (`2.0.2`, or a jar version from old peers).
-    pub dubbo_version: String,
+    pub dubbo_version: Cow<'a, str>,
     /// Service path (interface name).
-    pub path: String,
+    pub path: Cow<'a, str>,
     /// Service version (`0.0.0` or empty for none).
-    pub version: String,
+    pub version: Cow<'a, str>,
     /// Method name.
-    pub method: String,
+    pub method: Cow<'a, str>,
     /// JVM parameter descriptor.
-    pub parameter_types: String,
+    pub parameter_types: Cow<'a, str>,
     /// One value per parameter.
     pub args: Vec<Value>,
     /// Attachments (key/value pairs of the attachment map).
     pub attachments: Vec<(Value, Value)>,
 }
 
-impl RequestBody {
+impl RequestBody<'_> {
     /// The string value of attachment `key`.
     pub fn attachment(&self, key: &str) -> Option<&str> {
         self.attachments
@@ -306,7 +326,10 @@ impl RequestBody {
 
 /// Decodes a request body: header fields, then one argument per parameter descriptor (all in
 /// one Hessian stream), then the attachments (absent in some old peers' requests).
-pub fn decode_request(serialization: Serialization, body: &[u8]) -> Result<RequestBody, String> {
+pub fn decode_request(
+    serialization: Serialization,
+    body: &[u8],
+) -> Result<RequestBody<'_>, String> {
     let mut r = BodyReader::new(serialization, body);
     let dubbo_version = r.string("protocol version")?;
     let path = r.string("service path")?;
@@ -557,17 +580,28 @@ pub enum Outcome<'a> {
     Exception(&'a Value),
 }
 
-/// Encodes a status-20 response. With `attachments` (`Some` map, for peers that support
-/// them) the flags are 3/4/5 and the map follows; otherwise 0/1/2.
+/// The attachment map of a response.
+#[derive(Debug, Clone, Copy)]
+pub enum ResponseAttachments<'a> {
+    /// None: the peer predates response attachments.
+    None,
+    /// A map value.
+    Map(&'a Value),
+    /// String pairs, written as a map without building a [`Value`] first.
+    Pairs(&'a [(&'a str, &'a str)]),
+}
+
+/// Encodes a status-20 response. With attachments (for peers that support them) the flags
+/// are 3/4/5 and the map follows; otherwise 0/1/2.
 pub fn encode_response(
     serialization: Serialization,
     id: i64,
     outcome: Outcome<'_>,
-    attachments: Option<&Value>,
+    attachments: ResponseAttachments<'_>,
     max_payload: usize,
 ) -> Result<OutFrame, ResponseError> {
     let mut w = BodyWriter::new(serialization);
-    let with = attachments.is_some();
+    let with = !matches!(attachments, ResponseAttachments::None);
     match outcome {
         Outcome::Value(p) if is_null(p) => {
             w.int(if with {
@@ -593,8 +627,10 @@ pub fn encode_response(
             w.value(e).map_err(ResponseError::Encode)?;
         }
     }
-    if let Some(a) = attachments {
-        w.value(a).map_err(ResponseError::Encode)?;
+    match attachments {
+        ResponseAttachments::None => {}
+        ResponseAttachments::Map(a) => w.value(a).map_err(ResponseError::Encode)?,
+        ResponseAttachments::Pairs(pairs) => w.string_map(pairs),
     }
     let header = Header {
         flags: serialization.id(),

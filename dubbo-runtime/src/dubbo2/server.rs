@@ -4,10 +4,9 @@
 //! to the connection. Heartbeats are answered, idle connections closed, and on shutdown the
 //! read-only event is sent, then in-flight calls drain.
 
-use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
-use std::pin::{Pin, pin};
+use std::pin::pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
@@ -22,7 +21,8 @@ use tokio::sync::{Notify, mpsc};
 
 use super::attachments;
 use super::codec::{
-    self, DUBBO_VERSION, Event, Outcome, RequestBody, ResponseError, Serialization,
+    self, DUBBO_VERSION, Event, Outcome, RequestBody, ResponseAttachments, ResponseError,
+    Serialization,
 };
 use super::codes;
 use super::config::Dubbo2Config;
@@ -31,7 +31,7 @@ use super::router::{Route, Router, normalize_version};
 use super::{STATUS_CODE_KEY, next_id};
 use crate::descriptor::{CallKind, MethodDescriptor};
 use crate::hessian2::{self, Value};
-use crate::invocation::{Body, Invocation, Reply};
+use crate::invocation::{Body, Invocation, Reply, ServiceTarget};
 use crate::invoker::BoxFuture;
 use crate::message::Payload;
 use crate::status::Status;
@@ -364,29 +364,39 @@ fn on_frame(conn: &Arc<Conn>, outbox: &mut Outbox, header: Header, body: Bytes) 
         return;
     }
     let two_way = header.is_two_way();
-    let mut call: Pin<Box<dyn Future<Output = OutFrame> + Send>> =
-        Box::pin(handle_request(Arc::clone(conn), header, body));
-    // The first poll runs here with a no-op waker: if the call has to wait, its own task
-    // polls it again at once and registers a real one.
-    let mut cx = Context::from_waker(std::task::Waker::noop());
-    let first =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| call.as_mut().poll(&mut cx)));
+    // Decoding, routing and the handler's first poll run right here, with a no-op waker:
+    // most calls finish in it. A call that has to wait moves to its own task, which polls
+    // it again at once and registers a real waker.
+    let first = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        match start(conn, &header, &body) {
+            Started::Done(frame) => Ok(frame),
+            Started::Running(mut running) => {
+                let mut cx = Context::from_waker(std::task::Waker::noop());
+                match running.call.as_mut().poll(&mut cx) {
+                    Poll::Ready(result) => Ok(running.encode(conn, header.id, result)),
+                    Poll::Pending => Err(running),
+                }
+            }
+        }
+    }));
     match first {
-        Ok(Poll::Ready(frame)) => {
+        Ok(Ok(frame)) => {
             if two_way {
                 outbox.push(&frame);
             }
         }
-        Ok(Poll::Pending) => {
+        Ok(Err(running)) => {
             let guard = InFlightGuard::new(Arc::clone(conn));
             tokio::spawn(async move {
-                let frame = match std::panic::AssertUnwindSafe(call).catch_unwind().await {
+                let conn = &guard.0;
+                let finished = std::panic::AssertUnwindSafe(running.finish(conn, header.id));
+                let frame = match finished.catch_unwind().await {
                     Ok(frame) => frame,
-                    Err(_) => panicked(&guard.0, &header),
+                    Err(_) => panicked(conn, &header),
                 };
                 if two_way {
                     // A closed channel means the connection is gone: nobody is left to answer.
-                    let _ = guard.0.tx.send(frame).await;
+                    let _ = conn.tx.send(frame).await;
                 }
             });
         }
@@ -422,8 +432,62 @@ enum Answer {
     Error(u8, String),
 }
 
-async fn handle_request(conn: Arc<Conn>, header: Header, body: Bytes) -> OutFrame {
-    let conn = &*conn;
+/// A request that has been decoded and routed.
+enum Started {
+    /// Answered without running a handler (bad requests, unknown services, `$echo`).
+    Done(OutFrame),
+    /// A handler is running.
+    Running(Running),
+}
+
+/// A handler's call in progress, and what encoding its reply needs.
+struct Running {
+    call: BoxFuture<'static, Result<Reply, Status>>,
+    deadline: Option<Instant>,
+    /// The caller's `timeout` attachment, for the timeout message.
+    timeout: Duration,
+    target: Arc<ServiceTarget>,
+    method: &'static MethodDescriptor,
+    ser: Serialization,
+    with_attachments: bool,
+}
+
+impl Running {
+    /// Runs the call to its end or its deadline (the handler future is then dropped).
+    async fn finish(mut self, conn: &Conn, id: i64) -> OutFrame {
+        let result = match self.deadline {
+            None => (&mut self.call).await,
+            Some(deadline) => {
+                match tokio::time::timeout_at(deadline.into(), &mut self.call).await {
+                    Ok(result) => result,
+                    Err(_) => {
+                        let message = format!(
+                            "Waiting server-side response timeout: {}.{} did not finish within \
+                             the caller's timeout of {} ms, channel: {}",
+                            self.target.interface(),
+                            self.method.name,
+                            self.timeout.as_millis(),
+                            conn.channel()
+                        );
+                        return codec::encode_error(self.ser, id, codes::SERVER_TIMEOUT, &message);
+                    }
+                }
+            }
+        };
+        self.encode(conn, id, result)
+    }
+
+    fn encode(&self, conn: &Conn, id: i64, result: Result<Reply, Status>) -> OutFrame {
+        let answer = match result {
+            Ok(reply) => Answer::Reply(reply),
+            Err(status) => Answer::Failed(status),
+        };
+        encode_answer(conn, self.ser, id, answer, self.with_attachments)
+    }
+}
+
+/// Decodes and routes a request and starts its handler.
+fn start(conn: &Conn, header: &Header, body: &[u8]) -> Started {
     let id = header.id;
     let Some(ser) = Serialization::from_id(header.serialization()) else {
         let message = format!(
@@ -431,29 +495,35 @@ async fn handle_request(conn: Arc<Conn>, header: Header, body: Bytes) -> OutFram
              send the right id.",
             header.serialization()
         );
-        return codec::encode_error(Serialization::Hessian2, id, codes::BAD_REQUEST, &message);
+        let frame = codec::encode_error(Serialization::Hessian2, id, codes::BAD_REQUEST, &message);
+        return Started::Done(frame);
     };
-    let (answer, dubbo_version) = match codec::decode_request(ser, &body) {
-        Ok(mut request) => {
-            let version = std::mem::take(&mut request.dubbo_version);
-            (dispatch(conn, request).await, version)
-        }
+    let request = match codec::decode_request(ser, body) {
+        Ok(request) => request,
         Err(e) => {
             tracing::debug!(remote = %conn.remote, error = %e, "undecodable Dubbo2 request");
-            (
-                Answer::Error(
-                    codes::BAD_REQUEST,
-                    format!("Fail to decode request due to: {e}"),
-                ),
-                String::new(),
-            )
+            let message = format!("Fail to decode request due to: {e}");
+            return Started::Done(codec::encode_error(ser, id, codes::BAD_REQUEST, &message));
         }
     };
-    let with_attachments = codec::supports_response_attachments(&dubbo_version);
-    encode_answer(conn, ser, id, answer, with_attachments)
+    let with_attachments = codec::supports_response_attachments(&request.dubbo_version);
+    match dispatch(conn, request) {
+        Dispatched::Answer(answer) => {
+            Started::Done(encode_answer(conn, ser, id, answer, with_attachments))
+        }
+        Dispatched::Call(call) => Started::Running(Running {
+            call: call.call,
+            deadline: call.deadline,
+            timeout: call.timeout,
+            target: call.target,
+            method: call.method,
+            ser,
+            with_attachments,
+        }),
+    }
 }
 
-fn not_found_service(conn: &Conn, request: &RequestBody, group: &str) -> String {
+fn not_found_service(conn: &Conn, request: &RequestBody<'_>, group: &str) -> String {
     let port = conn.shared.port.get().copied().unwrap_or(0);
     let key = |g: &str, path: &str, v: &str| {
         let mut k = crate::url::service_key(path, g, normalize_version(v));
@@ -478,7 +548,30 @@ fn not_found_service(conn: &Conn, request: &RequestBody, group: &str) -> String 
     )
 }
 
-async fn dispatch(conn: &Conn, request: RequestBody) -> Answer {
+/// What routing a request gave.
+enum Dispatched {
+    /// An answer without a handler.
+    Answer(Answer),
+    /// The handler's call, started.
+    Call(Call),
+}
+
+/// A started handler call.
+struct Call {
+    call: BoxFuture<'static, Result<Reply, Status>>,
+    deadline: Option<Instant>,
+    timeout: Duration,
+    target: Arc<ServiceTarget>,
+    method: &'static MethodDescriptor,
+}
+
+impl Dispatched {
+    fn error(status: u8, message: String) -> Dispatched {
+        Dispatched::Answer(Answer::Error(status, message))
+    }
+}
+
+fn dispatch(conn: &Conn, request: RequestBody<'_>) -> Dispatched {
     let group = request.attachment("group").unwrap_or("");
     let Some(route) = conn
         .shared
@@ -487,7 +580,7 @@ async fn dispatch(conn: &Conn, request: RequestBody) -> Answer {
     else {
         let message = not_found_service(conn, &request, group);
         tracing::debug!(remote = %conn.remote, %message, "unknown service");
-        return Answer::Error(codes::SERVICE_ERROR, message);
+        return Dispatched::error(codes::SERVICE_ERROR, message);
     };
     let RequestBody {
         path,
@@ -497,11 +590,11 @@ async fn dispatch(conn: &Conn, request: RequestBody) -> Answer {
         attachments: entries,
         ..
     } = request;
-    let mut name = method_name.as_str();
+    let mut name = &*method_name;
     let descriptor = route.descriptor;
     if name == "$echo" && args.len() == 1 && descriptor.method(name).is_none() {
         let value = args.pop().unwrap_or_default();
-        return Answer::Reply(Reply::unary(Payload::hessian(value)));
+        return Dispatched::Answer(Answer::Reply(Reply::unary(Payload::hessian(value))));
     }
     let generic_name;
     if (name == "$invoke" || name == "$invokeAsync")
@@ -515,7 +608,7 @@ async fn dispatch(conn: &Conn, request: RequestBody) -> Answer {
                 args = a;
             }
             Err(message) => {
-                return Answer::Error(
+                return Dispatched::error(
                     codes::BAD_REQUEST,
                     format!("Fail to decode request due to: {message}"),
                 );
@@ -523,7 +616,7 @@ async fn dispatch(conn: &Conn, request: RequestBody) -> Answer {
         }
     }
     let Some(method) = descriptor.method(name) else {
-        return Answer::Error(
+        return Dispatched::error(
             codes::BAD_REQUEST,
             format!(
                 "Fail to decode request due to: java.lang.IllegalArgumentException: Service not \
@@ -532,12 +625,12 @@ async fn dispatch(conn: &Conn, request: RequestBody) -> Answer {
         );
     };
     if method.kind != CallKind::Unary {
-        return Answer::Error(
+        return Dispatched::error(
             codes::from_code(crate::Code::Unimplemented),
             streaming_message(method, &path),
         );
     }
-    invoke(conn, &route, method, args, entries).await
+    Dispatched::Call(invoke(conn, &route, method, args, entries))
 }
 
 fn streaming_message(method: &MethodDescriptor, service: &str) -> String {
@@ -568,13 +661,14 @@ fn unwrap_generic(args: Vec<Value>) -> Result<(String, Vec<Value>), String> {
     Ok((name, args))
 }
 
-async fn invoke(
+/// Starts the handler of a routed unary call.
+fn invoke(
     conn: &Conn,
     route: &Route,
     method: &'static MethodDescriptor,
     args: Vec<Value>,
     entries: Vec<(Value, Value)>,
-) -> Answer {
+) -> Call {
     let received = Instant::now();
     let timeout = attachments::timeout(&entries);
     let metadata = attachments::request_metadata(&entries);
@@ -588,29 +682,12 @@ async fn invoke(
     let deadline = timeout.map(|t| received + t);
     invocation.set_deadline(deadline);
     invocation.set_remote_addr(Some(conn.remote));
-    let call = route.invoker.invoke(invocation);
-    let result = match deadline {
-        None => call.await,
-        Some(deadline) => match tokio::time::timeout_at(deadline.into(), call).await {
-            Ok(result) => result,
-            Err(_) => {
-                return Answer::Error(
-                    codes::SERVER_TIMEOUT,
-                    format!(
-                        "Waiting server-side response timeout: {}.{} did not finish within the \
-                         caller's timeout of {} ms, channel: {}",
-                        route.target.interface(),
-                        method.name,
-                        timeout.unwrap_or_default().as_millis(),
-                        conn.channel()
-                    ),
-                );
-            }
-        },
-    };
-    match result {
-        Ok(reply) => Answer::Reply(reply),
-        Err(status) => Answer::Failed(status),
+    Call {
+        call: route.invoker.invoke(invocation),
+        deadline,
+        timeout: timeout.unwrap_or_default(),
+        target: Arc::clone(&route.target),
+        method,
     }
 }
 
@@ -643,19 +720,19 @@ fn encode_answer(
                     );
                 }
             };
-            if with_attachments {
+            let outcome = Outcome::Value(&payload);
+            if !with_attachments {
+                codec::encode_response(ser, id, outcome, ResponseAttachments::None, max)
+            } else if headers.is_empty() && trailers.is_empty() {
+                let pairs = ResponseAttachments::Pairs(&[("dubbo", DUBBO_VERSION)]);
+                codec::encode_response(ser, id, outcome, pairs, max)
+            } else {
                 attachments::push_metadata(&headers, &mut entries);
                 attachments::push_metadata(&trailers, &mut entries);
                 entries.push(("dubbo".into(), DUBBO_VERSION.into()));
+                let map = Value::map(std::mem::take(&mut entries));
+                codec::encode_response(ser, id, outcome, ResponseAttachments::Map(&map), max)
             }
-            let map = Value::map(entries);
-            codec::encode_response(
-                ser,
-                id,
-                Outcome::Value(&payload),
-                with_attachments.then_some(&map),
-                max,
-            )
         }
         Answer::Failed(status) => {
             tracing::debug!(remote = %conn.remote, %status, "call failed");
@@ -676,14 +753,13 @@ fn encode_answer(
                 entries.push((STATUS_CODE_KEY.into(), status.code().as_str_number().into()));
                 entries.push(("dubbo".into(), DUBBO_VERSION.into()));
             }
-            let map = Value::map(entries);
-            codec::encode_response(
-                ser,
-                id,
-                Outcome::Exception(&exception),
-                with_attachments.then_some(&map),
-                max,
-            )
+            let map = Value::map(std::mem::take(&mut entries));
+            let attachments = if with_attachments {
+                ResponseAttachments::Map(&map)
+            } else {
+                ResponseAttachments::None
+            };
+            codec::encode_response(ser, id, Outcome::Exception(&exception), attachments, max)
         }
     };
     match result {

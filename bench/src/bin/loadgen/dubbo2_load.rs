@@ -135,7 +135,7 @@ async fn connection(
 
 /// Runs `--connections` connections sharing `--concurrency` requests in flight.
 pub(crate) async fn closed_loop(args: &Args, run: Arc<Run>) -> Latencies {
-    let target = args.str("target").expect("--target").to_owned();
+    let target = args.require("target").to_owned();
     let connections: usize = args.get("connections", 1);
     let concurrency: usize = args.get("concurrency", 1);
     let template = Arc::new(template(args.get("payload", 0)));

@@ -25,6 +25,12 @@ use prost::Message as _;
 
 mod dubbo2_load;
 
+const USAGE: &str =
+    "usage: loadgen --target 127.0.0.1:PORT [--mode unary|rate|stream|pingpong|idle]
+        [--protocol triple|dubbo2] [--connections M] [--concurrency N] [--duration-s D]
+        [--warmup-s W] [--payload BYTES] [--rate R] [--arrivals poisson|fixed]
+        [--stream-count K] [--idle N] [--hold-s S]";
+
 const PATH_UNARY: &str = "/org.apache.dubbo.sample.Greeter/SayHello";
 const PATH_STREAM: &str = "/org.apache.dubbo.sample.Greeter/SayHelloServerStream";
 const PATH_BIDI: &str = "/org.apache.dubbo.sample.Greeter/SayHelloBidi";
@@ -139,7 +145,7 @@ async fn unary_call(
 }
 
 async fn closed_loop(args: &Args, run: Arc<Run>) -> Latencies {
-    let target = args.str("target").expect("--target").to_owned();
+    let target = args.require("target").to_owned();
     let connections: usize = args.get("connections", 1);
     let concurrency: usize = args.get("concurrency", 1);
     let payload: usize = args.get("payload", 0);
@@ -191,7 +197,7 @@ async fn closed_loop(args: &Args, run: Arc<Run>) -> Latencies {
 /// at `--rate` (exponential gaps from a fixed seed, so every run offers the same schedule),
 /// as independent clients produce; `--arrivals fixed` spaces them evenly instead.
 async fn open_loop(args: &Args, run: Arc<Run>) -> Latencies {
-    let target = args.str("target").expect("--target").to_owned();
+    let target = args.require("target").to_owned();
     let connections: usize = args.get("connections", 4);
     let rate: f64 = args.get("rate", 10_000.0);
     let payload: usize = args.get("payload", 0);
@@ -276,7 +282,7 @@ async fn pace(at: Instant) {
 
 /// Server streaming: each stream asks for `stream-count` replies of `payload` bytes.
 async fn streaming(args: &Args, run: Arc<Run>) -> Latencies {
-    let target = args.str("target").expect("--target").to_owned();
+    let target = args.require("target").to_owned();
     let connections: usize = args.get("connections", 1);
     let concurrency: usize = args.get("concurrency", 1);
     let payload: usize = args.get("payload", 1024);
@@ -329,7 +335,7 @@ async fn streaming(args: &Args, run: Arc<Run>) -> Latencies {
 
 /// Bidi ping-pong: each stream sends one message and waits for its echo, repeatedly.
 async fn ping_pong(args: &Args, run: Arc<Run>) -> Latencies {
-    let target = args.str("target").expect("--target").to_owned();
+    let target = args.require("target").to_owned();
     let connections: usize = args.get("connections", 1);
     let concurrency: usize = args.get("concurrency", 1);
     let payload: usize = args.get("payload", 0);
@@ -409,7 +415,7 @@ async fn ping_pong(args: &Args, run: Arc<Run>) -> Latencies {
 /// Opens `idle` HTTP/2 connections (handshake and one PING each), says `ready`, holds them for
 /// `hold-s` seconds.
 async fn idle(args: &Args) {
-    let target = args.str("target").expect("--target").to_owned();
+    let target = args.require("target").to_owned();
     let count: usize = args.get("idle", 10_000);
     let hold = Duration::from_secs(args.get("hold-s", 5));
     let mut held = Vec::with_capacity(count);
@@ -436,6 +442,10 @@ async fn idle(args: &Args) {
 
 fn main() {
     let args = Args::from_env();
+    if args.str("help").is_some() {
+        println!("{USAGE}");
+        return;
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

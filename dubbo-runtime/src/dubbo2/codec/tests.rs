@@ -200,7 +200,7 @@ fn responses_encode_byte_exact() {
         Serialization::Hessian2,
         1,
         Outcome::Value(&hello),
-        Some(&dubbo_attachment()),
+        ResponseAttachments::Map(&dubbo_attachment()),
         8 << 20,
     )
     .unwrap();
@@ -209,27 +209,39 @@ fn responses_encode_byte_exact() {
         Serialization::Hessian2,
         1,
         Outcome::Value(&hello),
-        None,
+        ResponseAttachments::None,
         8 << 20,
     )
     .unwrap();
     assert_eq!(old.body, bytes(r#"91 0b "hello world""#));
     let null = Payload::hessian(Value::Null);
-    let frame =
-        encode_response(Serialization::Hessian2, 1, Outcome::Value(&null), None, 64).unwrap();
+    let frame = encode_response(
+        Serialization::Hessian2,
+        1,
+        Outcome::Value(&null),
+        ResponseAttachments::None,
+        64,
+    )
+    .unwrap();
     assert_eq!(frame.body, [0x92]);
     let unit = Payload::typed(());
     let frame = encode_response(
         Serialization::Hessian2,
         1,
         Outcome::Value(&unit),
-        Some(&dubbo_attachment()),
+        ResponseAttachments::Map(&dubbo_attachment()),
         64,
     )
     .unwrap();
     assert_eq!(frame.body, bytes(r#"95 48 05 "dubbo" 05 "2.0.2" 5a"#));
     assert!(matches!(
-        encode_response(Serialization::Hessian2, 1, Outcome::Value(&hello), None, 4),
+        encode_response(
+            Serialization::Hessian2,
+            1,
+            Outcome::Value(&hello),
+            ResponseAttachments::None,
+            4
+        ),
         Err(ResponseError::TooLarge(13))
     ));
 }
@@ -241,7 +253,7 @@ fn exception_response_is_byte_exact() {
         Serialization::Hessian2,
         1,
         Outcome::Exception(&e),
-        Some(&dubbo_attachment()),
+        ResponseAttachments::Map(&dubbo_attachment()),
         8 << 20,
     )
     .unwrap();
@@ -385,7 +397,7 @@ fn fastjson_bodies_follow_the_spec() {
         Serialization::Fastjson,
         1,
         Outcome::Value(&hello),
-        Some(&dubbo_attachment()),
+        ResponseAttachments::Map(&dubbo_attachment()),
         1024,
     )
     .unwrap();
@@ -459,5 +471,17 @@ fn mutated_bodies_never_panic() {
             }
             crate::dubbo2::fuzzing::bodies(&b);
         }
+    }
+}
+
+#[test]
+fn string_pair_attachments_encode_like_a_map() {
+    let hello = Payload::hessian(Value::from("hello world"));
+    for ser in [Serialization::Hessian2, Serialization::Fastjson] {
+        let pairs = ResponseAttachments::Pairs(&[("dubbo", "2.0.2")]);
+        let direct = encode_response(ser, 1, Outcome::Value(&hello), pairs, 1024).unwrap();
+        let map = ResponseAttachments::Map(&dubbo_attachment());
+        let via_map = encode_response(ser, 1, Outcome::Value(&hello), map, 1024).unwrap();
+        assert_eq!(direct.to_vec(), via_map.to_vec(), "{ser:?}");
     }
 }
