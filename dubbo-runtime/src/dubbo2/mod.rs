@@ -63,10 +63,11 @@ pub mod json;
 mod router;
 mod server;
 
+use crate::protocol::routed::{RoutedExporter, distinct};
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 pub use codec::Serialization;
@@ -226,12 +227,10 @@ impl Protocol for Dubbo2Protocol {
             let mut exported = url;
             let host = exported.host().to_owned();
             exported.set_address(host, port);
-            Ok(Arc::new(Dubbo2Exporter {
-                url: exported,
-                invoker,
-                router: Arc::downgrade(&entry.router),
-                id,
-            }) as Arc<dyn Exporter>)
+            Ok(
+                Arc::new(RoutedExporter::new(exported, invoker, &entry.router, id))
+                    as Arc<dyn Exporter>,
+            )
         })
     }
 
@@ -252,16 +251,7 @@ impl Protocol for Dubbo2Protocol {
 
     fn destroy(&self) -> BoxFuture<'_, ()> {
         Box::pin(async move {
-            let entries: Vec<Arc<ServerEntry>> = {
-                let mut servers = self.servers.lock().await;
-                let mut unique: Vec<Arc<ServerEntry>> = Vec::new();
-                for (_, entry) in servers.drain() {
-                    if !unique.iter().any(|e| Arc::ptr_eq(e, &entry)) {
-                        unique.push(entry);
-                    }
-                }
-                unique
-            };
+            let entries = distinct(self.servers.lock().await.drain().map(|(_, e)| e));
             let grace = self.config.grace_period;
             futures_util::future::join_all(entries.iter().map(|e| e.listener.shutdown(grace)))
                 .await;
@@ -276,38 +266,6 @@ impl Protocol for Dubbo2Protocol {
                 conn.close();
             }
         })
-    }
-}
-
-/// Handle of one service exported over Dubbo2.
-struct Dubbo2Exporter {
-    url: Url,
-    invoker: Arc<dyn Invoker>,
-    router: Weak<Router>,
-    id: u64,
-}
-
-impl fmt::Debug for Dubbo2Exporter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Dubbo2Exporter")
-            .field("url", &self.url)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Exporter for Dubbo2Exporter {
-    fn url(&self) -> &Url {
-        &self.url
-    }
-
-    fn invoker(&self) -> &Arc<dyn Invoker> {
-        &self.invoker
-    }
-
-    fn unexport(&self) {
-        if let Some(router) = self.router.upgrade() {
-            router.remove(self.id);
-        }
     }
 }
 

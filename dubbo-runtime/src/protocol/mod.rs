@@ -9,6 +9,8 @@ use crate::error::{Error, ErrorKind};
 use crate::invoker::{BoxFuture, Exporter, Invoker};
 use crate::url::Url;
 
+pub(crate) mod routed;
+
 /// A wire protocol (Triple, Dubbo2, …).
 pub trait Protocol: fmt::Debug + Send + Sync + 'static {
     /// The URL scheme(s) this protocol serves, e.g. `["tri"]`.

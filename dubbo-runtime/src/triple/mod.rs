@@ -13,9 +13,10 @@ mod headers;
 mod router;
 mod server;
 
+use crate::protocol::routed::{RoutedExporter, distinct};
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use compression::Encoding;
@@ -186,12 +187,10 @@ impl Protocol for TripleProtocol {
             let mut exported = url;
             let host = exported.host().to_owned();
             exported.set_address(host, port);
-            Ok(Arc::new(TripleExporter {
-                url: exported,
-                invoker,
-                router: Arc::downgrade(&entry.router),
-                id,
-            }) as Arc<dyn Exporter>)
+            Ok(
+                Arc::new(RoutedExporter::new(exported, invoker, &entry.router, id))
+                    as Arc<dyn Exporter>,
+            )
         })
     }
 
@@ -212,16 +211,7 @@ impl Protocol for TripleProtocol {
 
     fn destroy(&self) -> BoxFuture<'_, ()> {
         Box::pin(async move {
-            let entries: Vec<Arc<ServerEntry>> = {
-                let mut servers = self.servers.lock().await;
-                let mut unique: Vec<Arc<ServerEntry>> = Vec::new();
-                for (_, entry) in servers.drain() {
-                    if !unique.iter().any(|e| Arc::ptr_eq(e, &entry)) {
-                        unique.push(entry);
-                    }
-                }
-                unique
-            };
+            let entries = distinct(self.servers.lock().await.drain().map(|(_, e)| e));
             let grace = self.config.grace_period;
             futures_util::future::join_all(entries.iter().map(|e| e.listener.shutdown(grace)))
                 .await;
@@ -236,38 +226,6 @@ impl Protocol for TripleProtocol {
                 conn.close();
             }
         })
-    }
-}
-
-/// Handle of one service exported over Triple.
-struct TripleExporter {
-    url: Url,
-    invoker: Arc<dyn Invoker>,
-    router: Weak<Router>,
-    id: u64,
-}
-
-impl fmt::Debug for TripleExporter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TripleExporter")
-            .field("url", &self.url)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Exporter for TripleExporter {
-    fn url(&self) -> &Url {
-        &self.url
-    }
-
-    fn invoker(&self) -> &Arc<dyn Invoker> {
-        &self.invoker
-    }
-
-    fn unexport(&self) {
-        if let Some(router) = self.router.upgrade() {
-            router.remove(self.id);
-        }
     }
 }
 

@@ -107,6 +107,12 @@ impl Router {
     }
 }
 
+impl crate::protocol::routed::RouteTable for Router {
+    fn remove_export(&self, id: u64) {
+        self.remove(id);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
