@@ -24,6 +24,8 @@ enum Server {
     Triple,
     Tonic,
     Dubbo2,
+    /// `h2` with no gRPC work at all: what any server on `h2` and tokio costs at least.
+    H2Floor,
 }
 
 impl Server {
@@ -32,6 +34,7 @@ impl Server {
             Server::Triple => "ours (Triple)",
             Server::Tonic => "tonic",
             Server::Dubbo2 => "ours (Dubbo2)",
+            Server::H2Floor => "h2 floor",
         }
     }
 
@@ -40,6 +43,7 @@ impl Server {
             Server::Triple => dir.join("bench-triple-server"),
             Server::Tonic => dir.join("examples").join("tonic-server"),
             Server::Dubbo2 => dir.join("bench-dubbo2-server"),
+            Server::H2Floor => dir.join("examples").join("h2-floor-server"),
         }
     }
 }
@@ -106,6 +110,8 @@ const IDLE: &[(&str, Better)] = &[("rss_kb_per_conn", Better::Lower)];
 fn scenarios() -> Vec<Scenario> {
     let tonic = (Server::Triple, Server::Tonic);
     let dubbo2 = (Server::Dubbo2, Server::Triple);
+    // Reference rows: how far below tonic a server on h2 and tokio can get at all.
+    let floor = (Server::H2Floor, Server::Tonic);
     let mut all = vec![
         scenario(
             "unary-empty-c1",
@@ -147,6 +153,24 @@ fn scenarios() -> Vec<Scenario> {
             "open-20k-rps",
             "--mode rate --connections 4 --rate 20000",
             tonic,
+            LATENCY,
+        ),
+        scenario(
+            "floor-unary-empty-c16",
+            "--mode unary --connections 1 --concurrency 16",
+            floor,
+            UNARY,
+        ),
+        scenario(
+            "floor-open-10k-rps",
+            "--mode rate --connections 4 --rate 10000",
+            floor,
+            LATENCY,
+        ),
+        scenario(
+            "floor-open-20k-rps",
+            "--mode rate --connections 4 --rate 20000",
+            floor,
             LATENCY,
         ),
         scenario(

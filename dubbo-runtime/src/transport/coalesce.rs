@@ -7,19 +7,35 @@
 //! [`FlushHandle`] the connection task uses to write the buffer out once the engine has done
 //! everything it can in one poll. Large bursts still go out as soon as [`HIGH_WATER`] bytes
 //! are waiting, so memory stays bounded and the socket is never idle for long.
+//!
+//! The read side has the mirror problem: `h2` reads into a buffer of about 8 KiB, so a
+//! 64 KiB request costs eight `recvfrom` calls. Once a read fills the engine's buffer to the
+//! brim (more is probably waiting), the engine half reads [`READ_AHEAD`] bytes at a time into
+//! a buffer of its own and hands them out from there; when the socket runs dry the buffer is
+//! released, so idle connections keep nothing.
 
 use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, ready};
 
+use bytes::{Buf as _, BytesMut};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio_util::io::poll_read_buf;
 
 /// Bytes buffered before a write goes out regardless of flush hints (and the buffer's
 /// largest size). Large enough for several 64 KiB replies per system call: with 64 KiB
 /// buffers a 64 KiB echo cost about 10% more server CPU (`bench --only unary-64k-c16`).
 /// The buffer grows only as far as a connection's bursts need.
 pub(crate) const HIGH_WATER: usize = 256 * 1024;
+
+/// Largest read the engine half makes on its own once the engine's reads keep coming back
+/// full (`bench --only unary-64k-c16`: a 64 KiB echo takes about 2 reads instead of 8).
+pub(crate) const READ_AHEAD: usize = 64 * 1024;
+
+/// Engine buffers smaller than this never switch read-ahead on (a nearly full buffer says
+/// nothing about what is waiting).
+const MIN_EAGER: usize = 4 * 1024;
 
 /// The buffer and the I/O object it writes to, shared by both halves (only ever used from
 /// the one connection task, so the lock is never contended).
@@ -105,9 +121,69 @@ fn lock<IO>(shared: &Mutex<Shared<IO>>) -> MutexGuard<'_, Shared<IO>> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// The engine's side of a [`coalesce`]d connection: reads pass through, writes are buffered.
+/// The engine's side of a [`coalesce`]d connection: writes are buffered, reads pass through
+/// or, while data keeps arriving faster than the engine asks for it, come from [`ReadAhead`].
 pub(crate) struct Coalesced<IO> {
     shared: Arc<Mutex<Shared<IO>>>,
+    ahead: ReadAhead,
+}
+
+/// Bytes read from the socket but not yet handed to the engine.
+#[derive(Default)]
+struct ReadAhead {
+    /// Unread bytes; no allocation unless the connection is in a burst.
+    buf: BytesMut,
+    /// The last read filled the engine's buffer: read ahead next time.
+    eager: bool,
+}
+
+impl ReadAhead {
+    fn poll_read<IO: AsyncRead + Unpin>(
+        &mut self,
+        io: &mut IO,
+        cx: &mut Context<'_>,
+        dst: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let wanted = dst.remaining();
+        if !self.buf.is_empty() || wanted == 0 {
+            let n = wanted.min(self.buf.len());
+            dst.put_slice(&self.buf[..n]);
+            self.buf.advance(n);
+            return Poll::Ready(Ok(()));
+        }
+        if !self.eager || wanted >= READ_AHEAD {
+            let before = dst.filled().len();
+            let result = Pin::new(io).poll_read(cx, dst);
+            if result.is_pending() {
+                self.release();
+            }
+            ready!(result)?;
+            let got = dst.filled().len() - before;
+            self.eager = (MIN_EAGER..READ_AHEAD).contains(&wanted) && got == wanted;
+            return Poll::Ready(Ok(()));
+        }
+        // Reuses the allocation once everything in it has been handed out.
+        self.buf.reserve(READ_AHEAD);
+        let result = poll_read_buf(Pin::new(io), cx, &mut self.buf);
+        if result.is_pending() {
+            self.release();
+        }
+        let got = ready!(result)?;
+        // Keep reading ahead while it saves reads; a read the engine's own buffer could
+        // have taken means the burst is over.
+        self.eager = got > wanted;
+        let n = wanted.min(got);
+        dst.put_slice(&self.buf[..n]);
+        self.buf.advance(n);
+        Poll::Ready(Ok(()))
+    }
+
+    /// The socket has nothing more for now: an idle connection keeps no read buffer.
+    fn release(&mut self) {
+        if self.buf.capacity() > 0 {
+            self.buf = BytesMut::new();
+        }
+    }
 }
 
 /// The connection task's side of a [`coalesce`]d connection.
@@ -127,6 +203,7 @@ pub(crate) fn coalesce<IO>(io: IO) -> (Coalesced<IO>, FlushHandle<IO>) {
     (
         Coalesced {
             shared: Arc::clone(&shared),
+            ahead: ReadAhead::default(),
         },
         FlushHandle { shared },
     )
@@ -151,7 +228,8 @@ impl<IO: AsyncRead + Unpin> AsyncRead for Coalesced<IO> {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        Pin::new(&mut lock(&self.shared).io).poll_read(cx, buf)
+        let this = self.get_mut();
+        this.ahead.poll_read(&mut lock(&this.shared).io, cx, buf)
     }
 }
 
@@ -269,5 +347,166 @@ mod tests {
         let mut rest = Vec::new();
         peer.read_to_end(&mut rest).await.unwrap();
         assert_eq!(rest, b"pong");
+    }
+
+    /// A socket stand-in: `ready` holds what has arrived; once it is empty, reads are
+    /// `Pending` until more is pushed. Counts the reads it serves.
+    #[derive(Default)]
+    struct FakeSocket {
+        ready: Vec<u8>,
+        closed: bool,
+        reads: usize,
+        fail: bool,
+    }
+
+    impl AsyncRead for FakeSocket {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            buf: &mut ReadBuf<'_>,
+        ) -> Poll<io::Result<()>> {
+            if self.fail {
+                return Poll::Ready(Err(io::ErrorKind::ConnectionReset.into()));
+            }
+            if self.ready.is_empty() {
+                return if self.closed {
+                    Poll::Ready(Ok(()))
+                } else {
+                    Poll::Pending
+                };
+            }
+            self.reads += 1;
+            let n = buf.remaining().min(self.ready.len());
+            buf.put_slice(&self.ready[..n]);
+            self.ready.drain(..n);
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    /// Reads like h2 does (8 KiB at a time) until the socket is pending or closed.
+    fn engine_reads(ahead: &mut ReadAhead, socket: &mut FakeSocket) -> (Vec<u8>, bool) {
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let mut got = Vec::new();
+        loop {
+            let mut space = [0u8; 8 * 1024];
+            let mut dst = ReadBuf::new(&mut space);
+            match ahead.poll_read(socket, &mut cx, &mut dst) {
+                Poll::Pending => return (got, false),
+                Poll::Ready(Ok(())) if dst.filled().is_empty() => return (got, true),
+                Poll::Ready(Ok(())) => got.extend_from_slice(dst.filled()),
+                Poll::Ready(Err(err)) => panic!("unexpected read error {err}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_burst_is_read_in_large_pieces_and_arrives_intact() {
+        let data: Vec<u8> = (0..1024 * 1024).map(|i| (i % 251) as u8).collect();
+        let mut socket = FakeSocket {
+            ready: data.clone(),
+            ..FakeSocket::default()
+        };
+        let mut ahead = ReadAhead::default();
+        let (got, eof) = engine_reads(&mut ahead, &mut socket);
+        assert!(!eof);
+        assert_eq!(got, data);
+        // 128 reads of 8 KiB without read-ahead; one 8 KiB read, then 64 KiB pieces.
+        assert!(
+            socket.reads <= 1 + data.len() / READ_AHEAD + 1,
+            "{} socket reads for 1 MiB",
+            socket.reads
+        );
+        assert_eq!(
+            ahead.buf.capacity(),
+            0,
+            "a drained connection keeps no buffer"
+        );
+    }
+
+    #[test]
+    fn small_messages_are_read_directly() {
+        let mut socket = FakeSocket::default();
+        let mut ahead = ReadAhead::default();
+        for round in 0..10u8 {
+            socket.ready.extend_from_slice(&[round; 100]);
+            let (got, _) = engine_reads(&mut ahead, &mut socket);
+            assert_eq!(got, vec![round; 100]);
+            assert!(!ahead.eager);
+            assert_eq!(ahead.buf.capacity(), 0);
+        }
+        assert_eq!(socket.reads, 10);
+    }
+
+    #[test]
+    fn read_ahead_stops_when_the_burst_ends() {
+        let mut socket = FakeSocket {
+            ready: vec![1; 100 * 1024],
+            ..FakeSocket::default()
+        };
+        let mut ahead = ReadAhead::default();
+        let (got, _) = engine_reads(&mut ahead, &mut socket);
+        assert_eq!(got.len(), 100 * 1024);
+        assert_eq!(
+            ahead.buf.capacity(),
+            0,
+            "released while the socket is empty"
+        );
+        // A small message after the burst takes one read and switches read-ahead off.
+        socket.ready.extend_from_slice(&[2; 10]);
+        let reads = socket.reads;
+        let (got, _) = engine_reads(&mut ahead, &mut socket);
+        assert_eq!(got, vec![2; 10]);
+        assert_eq!(socket.reads, reads + 1);
+        assert!(!ahead.eager);
+        assert_eq!(ahead.buf.capacity(), 0);
+    }
+
+    #[test]
+    fn end_of_stream_and_errors_reach_the_engine() {
+        let mut socket = FakeSocket {
+            ready: vec![3; 200 * 1024],
+            closed: true,
+            ..FakeSocket::default()
+        };
+        let mut ahead = ReadAhead::default();
+        let (got, eof) = engine_reads(&mut ahead, &mut socket);
+        assert_eq!(got.len(), 200 * 1024);
+        assert!(eof, "end of stream after the buffered bytes");
+
+        let mut failing = FakeSocket {
+            fail: true,
+            ..FakeSocket::default()
+        };
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let mut space = [0u8; 8 * 1024];
+        let mut dst = ReadBuf::new(&mut space);
+        let result = ahead.poll_read(&mut failing, &mut cx, &mut dst);
+        assert!(
+            matches!(result, Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::ConnectionReset)
+        );
+    }
+
+    #[tokio::test]
+    async fn large_transfers_through_the_engine_half_are_intact() {
+        let (ours, mut peer) = tokio::io::duplex(256 * 1024);
+        let (mut engine, _flush) = coalesce(ours);
+        let data: Vec<u8> = (0..3 * 1024 * 1024).map(|i| (i % 253) as u8).collect();
+        let sent = data.clone();
+        let writer = tokio::spawn(async move {
+            peer.write_all(&sent).await.unwrap();
+            peer.shutdown().await.unwrap();
+            peer
+        });
+        let mut got = Vec::new();
+        let mut chunk = vec![0u8; 8 * 1024];
+        loop {
+            let n = engine.read(&mut chunk).await.unwrap();
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&chunk[..n]);
+        }
+        assert_eq!(got, data);
+        writer.await.unwrap();
     }
 }
