@@ -222,7 +222,7 @@ async fn serve_connection(
     let mut last_read = Instant::now();
     let idle = config.idle_timeout.max(Duration::from_millis(10));
     let mut idle_check = tokio::time::interval(idle / 4);
-    let mut shutdown = pin!(shutdown.fired());
+    let mut shutdown = pin!(shutdown.watch());
     let mut draining: Option<Instant> = None;
     loop {
         let linger_until = draining.map(|since| since.max(last_read) + DRAIN_LINGER);

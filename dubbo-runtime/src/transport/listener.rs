@@ -1,6 +1,8 @@
 use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::net::{TcpListener, TcpStream};
@@ -29,6 +31,42 @@ impl ShutdownSignal {
     /// A dropped sender also counts as shutdown.
     pub(crate) async fn fired(mut self) {
         let _ = self.0.wait_for(|v| *v).await.map(drop);
+    }
+
+    /// [`fired`](Self::fired) for a connection loop that checks it on every wake-up: once
+    /// the first poll has registered the task, later polls only compare the channel's
+    /// version (one atomic load) until the listener sends something.
+    pub(crate) fn watch(self) -> ShutdownWatch<impl Future<Output = ()> + Send> {
+        let probe = self.0.clone();
+        ShutdownWatch {
+            fired: self.fired(),
+            probe,
+            armed: false,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// See [`ShutdownSignal::watch`].
+    pub(crate) struct ShutdownWatch<F> {
+        #[pin]
+        fired: F,
+        probe: watch::Receiver<bool>,
+        armed: bool,
+    }
+}
+
+impl<F: Future<Output = ()>> Future for ShutdownWatch<F> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.project();
+        // A closed channel (`Err`) counts as a change: `fired` resolves on it.
+        if *this.armed && !this.probe.has_changed().unwrap_or(true) {
+            return Poll::Pending;
+        }
+        *this.armed = true;
+        this.fired.poll(cx)
     }
 }
 
@@ -122,5 +160,64 @@ async fn accept_loop(
             "grace period over; closing remaining connections"
         );
         connections.shutdown().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::pin::pin;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::{Wake, Waker};
+
+    #[derive(Default)]
+    struct CountingWaker(AtomicUsize);
+
+    impl Wake for CountingWaker {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn watch_wakes_and_fires_when_shutdown_is_sent() {
+        let (tx, rx) = watch::channel(false);
+        let counter = Arc::new(CountingWaker::default());
+        let waker = Waker::from(Arc::clone(&counter));
+        let mut cx = Context::from_waker(&waker);
+        let mut shutdown = pin!(ShutdownSignal(rx).watch());
+        for _ in 0..3 {
+            assert!(shutdown.as_mut().poll(&mut cx).is_pending());
+        }
+        tx.send(true).unwrap();
+        assert_eq!(counter.0.load(Ordering::SeqCst), 1, "the task is woken");
+        assert!(shutdown.as_mut().poll(&mut cx).is_ready());
+    }
+
+    #[test]
+    fn watch_fires_when_the_listener_is_gone_or_already_shut_down() {
+        let (tx, rx) = watch::channel(false);
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut shutdown = pin!(ShutdownSignal(rx).watch());
+        assert!(shutdown.as_mut().poll(&mut cx).is_pending());
+        drop(tx);
+        assert!(shutdown.as_mut().poll(&mut cx).is_ready());
+
+        let (tx, rx) = watch::channel(false);
+        tx.send(true).unwrap();
+        let mut late = pin!(ShutdownSignal(rx).watch());
+        assert!(late.as_mut().poll(&mut cx).is_ready());
+    }
+
+    #[test]
+    fn watch_ignores_sends_that_are_not_shutdown() {
+        let (tx, rx) = watch::channel(false);
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut shutdown = pin!(ShutdownSignal(rx).watch());
+        assert!(shutdown.as_mut().poll(&mut cx).is_pending());
+        tx.send(false).unwrap();
+        assert!(shutdown.as_mut().poll(&mut cx).is_pending());
+        tx.send(true).unwrap();
+        assert!(shutdown.as_mut().poll(&mut cx).is_ready());
     }
 }

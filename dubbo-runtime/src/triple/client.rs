@@ -390,12 +390,12 @@ fn build_request(
     h.insert(TE, HeaderValue::from_static("trailers"));
     h.insert(USER_AGENT, settings.user_agent.clone());
     h.insert(
-        HeaderName::from_static(headers::GRPC_ACCEPT_ENCODING),
+        const { HeaderName::from_static(headers::GRPC_ACCEPT_ENCODING) },
         ACCEPT_ENCODING,
     );
     if let Some(encoding) = encoding {
         h.insert(
-            HeaderName::from_static(headers::GRPC_ENCODING),
+            const { HeaderName::from_static(headers::GRPC_ENCODING) },
             encoding.header_value(),
         );
     }
@@ -405,25 +405,25 @@ fn build_request(
             return Err(deadline_status());
         }
         h.insert(
-            HeaderName::from_static(headers::GRPC_TIMEOUT),
+            const { HeaderName::from_static(headers::GRPC_TIMEOUT) },
             headers::format_timeout(remaining),
         );
     }
     if !target.version().is_empty() {
         h.insert(
-            HeaderName::from_static(headers::TRI_SERVICE_VERSION),
+            const { HeaderName::from_static(headers::TRI_SERVICE_VERSION) },
             header_value(target.version(), "version")?,
         );
     }
     if !target.group().is_empty() {
         h.insert(
-            HeaderName::from_static(headers::TRI_SERVICE_GROUP),
+            const { HeaderName::from_static(headers::TRI_SERVICE_GROUP) },
             header_value(target.group(), "group")?,
         );
     }
     if let Some(app) = &settings.application {
         h.insert(
-            HeaderName::from_static(headers::TRI_CONSUMER_APPNAME),
+            const { HeaderName::from_static(headers::TRI_CONSUMER_APPNAME) },
             app.clone(),
         );
     }

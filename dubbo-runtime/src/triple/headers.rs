@@ -143,19 +143,19 @@ pub(crate) fn decode_message(value: &[u8]) -> String {
 /// status's own metadata.
 pub(crate) fn put_status(headers: &mut HeaderMap, status: &Status) {
     headers.insert(
-        HeaderName::from_static(GRPC_STATUS),
+        const { HeaderName::from_static(GRPC_STATUS) },
         HeaderValue::from_static(status.code().as_str_number()),
     );
     if !status.message().is_empty() {
         headers.insert(
-            HeaderName::from_static(GRPC_MESSAGE),
+            const { HeaderName::from_static(GRPC_MESSAGE) },
             encode_message(status.message()),
         );
     }
     if !status.details().is_empty()
         && let Ok(v) = HeaderValue::from_str(&encode_binary(status.details()))
     {
-        headers.insert(HeaderName::from_static(GRPC_STATUS_DETAILS), v);
+        headers.insert(const { HeaderName::from_static(GRPC_STATUS_DETAILS) }, v);
     }
     append_user_metadata(headers, status.metadata());
 }

@@ -12,7 +12,7 @@ use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
 use h2::server::SendResponse;
 use h2::{RecvStream, SendStream};
-use http::header::{CONTENT_TYPE, HeaderMap, HeaderName};
+use http::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, StatusCode};
 use tokio::io::{AsyncRead, AsyncWrite};
 
@@ -120,7 +120,7 @@ pub(crate) async fn serve_connection<IO>(
             return;
         }
     };
-    let mut shutdown = pin!(shutdown.fired());
+    let mut shutdown = pin!(shutdown.watch());
     let mut draining = false;
     let mut accepted = Vec::new();
     loop {
@@ -260,7 +260,8 @@ async fn handle_stream(
 ) {
     let config = &shared.config;
     let (parts, recv) = request.into_parts();
-    let accepts_gzip = Encoding::Gzip.accepted_by(parts.headers.get(headers::GRPC_ACCEPT_ENCODING));
+    let accepts_gzip =
+        Encoding::Gzip.accepted_by(CallHeaders::scan(&parts.headers).accept_encoding);
     let mut writer = ResponseWriter {
         respond,
         stream: None,
@@ -320,12 +321,52 @@ fn reject_non_grpc(parts: &http::request::Parts) -> Option<StatusCode> {
     None
 }
 
-fn header_str<'a>(headers: &'a HeaderMap, primary: &str, fallback: &str) -> &'a str {
-    headers
-        .get(primary)
-        .or_else(|| headers.get(fallback))
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
+/// The request headers the server acts on, found in one pass over the map (a lookup by name
+/// hashes and validates the name each time; most requests carry only a few headers).
+#[derive(Default)]
+struct CallHeaders<'a> {
+    accept_encoding: Option<&'a HeaderValue>,
+    encoding: Option<&'a HeaderValue>,
+    timeout: Option<&'a HeaderValue>,
+    /// `tri-service-group`, or Dubbo's older `group`.
+    group: Option<&'a HeaderValue>,
+    group_fallback: Option<&'a HeaderValue>,
+    /// `tri-service-version`, or Dubbo's older `version`.
+    version: Option<&'a HeaderValue>,
+    version_fallback: Option<&'a HeaderValue>,
+}
+
+impl<'a> CallHeaders<'a> {
+    fn scan(map: &'a HeaderMap) -> CallHeaders<'a> {
+        let mut found = CallHeaders::default();
+        for (name, value) in map {
+            let slot = match name.as_str() {
+                headers::GRPC_ACCEPT_ENCODING => &mut found.accept_encoding,
+                headers::GRPC_ENCODING => &mut found.encoding,
+                headers::GRPC_TIMEOUT => &mut found.timeout,
+                headers::TRI_SERVICE_GROUP => &mut found.group,
+                "group" => &mut found.group_fallback,
+                headers::TRI_SERVICE_VERSION => &mut found.version,
+                "version" => &mut found.version_fallback,
+                _ => continue,
+            };
+            // Like `HeaderMap::get`: the first value of a repeated header counts.
+            slot.get_or_insert(value);
+        }
+        found
+    }
+
+    fn group(&self) -> &'a str {
+        text(self.group.or(self.group_fallback))
+    }
+
+    fn version(&self) -> &'a str {
+        text(self.version.or(self.version_fallback))
+    }
+}
+
+fn text(value: Option<&HeaderValue>) -> &str {
+    value.and_then(|v| v.to_str().ok()).unwrap_or("")
 }
 
 fn prepare(
@@ -343,8 +384,9 @@ fn prepare(
             )));
         }
     };
-    let group = header_str(&parts.headers, headers::TRI_SERVICE_GROUP, "group");
-    let version = header_str(&parts.headers, headers::TRI_SERVICE_VERSION, "version");
+    let call_headers = CallHeaders::scan(&parts.headers);
+    let group = call_headers.group();
+    let version = call_headers.version();
     let route = shared
         .router
         .resolve(service, group, version)
@@ -359,7 +401,7 @@ fn prepare(
             "method {method_name} not found in service {service}"
         ))
     })?;
-    let deadline = match parts.headers.get(headers::GRPC_TIMEOUT) {
+    let deadline = match call_headers.timeout {
         None => None,
         Some(value) => {
             let timeout = headers::parse_timeout(value.as_bytes())
@@ -367,12 +409,11 @@ fn prepare(
             Some(Instant::now() + timeout)
         }
     };
-    let request_encoding = Encoding::from_header(parts.headers.get(headers::GRPC_ENCODING))
-        .map_err(|name| {
-            Status::unimplemented(format!(
-                "grpc-encoding {name:?} is not supported; supported: gzip, identity"
-            ))
-        })?;
+    let request_encoding = Encoding::from_header(call_headers.encoding).map_err(|name| {
+        Status::unimplemented(format!(
+            "grpc-encoding {name:?} is not supported; supported: gzip, identity"
+        ))
+    })?;
     Ok(Prepared {
         route,
         method,
@@ -535,12 +576,12 @@ impl ResponseWriter {
         let headers = response.headers_mut();
         headers.insert(CONTENT_TYPE, CONTENT_TYPE_GRPC);
         headers.insert(
-            HeaderName::from_static(headers::GRPC_ACCEPT_ENCODING),
+            const { HeaderName::from_static(headers::GRPC_ACCEPT_ENCODING) },
             ACCEPT_ENCODING,
         );
         if let Some(encoding) = encoding {
             headers.insert(
-                HeaderName::from_static(headers::GRPC_ENCODING),
+                const { HeaderName::from_static(headers::GRPC_ENCODING) },
                 encoding.header_value(),
             );
         }
@@ -610,7 +651,7 @@ impl ResponseWriter {
         }
         let mut trailers = HeaderMap::new();
         trailers.insert(
-            HeaderName::from_static(headers::GRPC_STATUS),
+            const { HeaderName::from_static(headers::GRPC_STATUS) },
             http::HeaderValue::from_static("0"),
         );
         headers::append_user_metadata(&mut trailers, &self.trailers);
@@ -634,7 +675,7 @@ impl ResponseWriter {
                 let headers = response.headers_mut();
                 headers.insert(CONTENT_TYPE, CONTENT_TYPE_GRPC);
                 headers.insert(
-                    HeaderName::from_static(headers::GRPC_ACCEPT_ENCODING),
+                    const { HeaderName::from_static(headers::GRPC_ACCEPT_ENCODING) },
                     ACCEPT_ENCODING,
                 );
                 headers.extend(block);
@@ -687,4 +728,52 @@ async fn send_with_capacity(stream: &mut SendStream<Bytes>, data: Bytes) -> Resu
     }
     stream.send_data(data, false)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(*name, HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    #[test]
+    fn call_headers_prefer_triple_names_and_fall_back_to_java_ones() {
+        let both = map(&[
+            ("group", "old"),
+            ("tri-service-group", "new"),
+            ("version", "1.0.0"),
+        ]);
+        let found = CallHeaders::scan(&both);
+        assert_eq!(found.group(), "new");
+        assert_eq!(found.version(), "1.0.0");
+
+        let neither = map(&[("content-type", "application/grpc")]);
+        let found = CallHeaders::scan(&neither);
+        assert_eq!((found.group(), found.version()), ("", ""));
+        assert!(found.timeout.is_none() && found.encoding.is_none());
+    }
+
+    #[test]
+    fn call_headers_take_the_first_of_repeated_values_like_get() {
+        let headers = map(&[
+            ("grpc-timeout", "100m"),
+            ("grpc-timeout", "5S"),
+            ("grpc-encoding", "gzip"),
+            ("grpc-accept-encoding", "identity, gzip"),
+            ("tri-service-version", "2.0.0"),
+            ("tri-service-version", "3.0.0"),
+        ]);
+        let found = CallHeaders::scan(&headers);
+        assert_eq!(found.timeout, headers.get("grpc-timeout"));
+        assert_eq!(found.timeout.unwrap(), "100m");
+        assert_eq!(found.encoding.unwrap(), "gzip");
+        assert!(Encoding::Gzip.accepted_by(found.accept_encoding));
+        assert_eq!(found.version(), "2.0.0");
+    }
 }
