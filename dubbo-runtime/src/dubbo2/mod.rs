@@ -63,7 +63,7 @@ pub mod json;
 mod router;
 mod server;
 
-use crate::protocol::routed::{RoutedExporter, distinct};
+use crate::protocol::routed::Listeners;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -74,7 +74,6 @@ pub use codec::Serialization;
 pub use config::Dubbo2Config;
 
 use crate::error::Error;
-use crate::invocation::ServiceTarget;
 use crate::invoker::{BoxFuture, Exporter, Invoker};
 use crate::protocol::Protocol;
 use crate::transport::Listener;
@@ -108,13 +107,8 @@ pub(crate) fn next_id() -> i64 {
 /// ```
 pub struct Dubbo2Protocol {
     config: Arc<Dubbo2Config>,
-    servers: tokio::sync::Mutex<HashMap<String, Arc<ServerEntry>>>,
+    listeners: Listeners<Router>,
     connections: Mutex<HashMap<String, Arc<Connection>>>,
-}
-
-struct ServerEntry {
-    listener: Listener,
-    router: Arc<Router>,
 }
 
 impl fmt::Debug for Dubbo2Protocol {
@@ -130,7 +124,7 @@ impl Dubbo2Protocol {
     pub fn new(config: Dubbo2Config) -> Dubbo2Protocol {
         Dubbo2Protocol {
             config: Arc::new(config),
-            servers: tokio::sync::Mutex::new(HashMap::new()),
+            listeners: Listeners::default(),
             connections: Mutex::new(HashMap::new()),
         }
     }
@@ -140,34 +134,23 @@ impl Dubbo2Protocol {
         &self.config
     }
 
-    async fn server_for(&self, url: &Url) -> Result<(Arc<ServerEntry>, u16), Error> {
-        let bind = url.address();
-        let mut servers = self.servers.lock().await;
-        if let Some(entry) = servers.get(&bind) {
-            return Ok((Arc::clone(entry), entry.listener.local_addr().port()));
-        }
-        let router = Arc::new(Router::default());
+    /// A listener at `address` serving `router`'s exports.
+    async fn bind(&self, address: String, router: Arc<Router>) -> Result<Listener, Error> {
         let shared = Arc::new(ServerShared {
-            router: Arc::clone(&router),
+            router,
             config: Arc::clone(&self.config),
             port: OnceLock::new(),
         });
         let listener = Listener::bind(
-            &bind,
+            &address,
             Arc::new(Dubbo2Acceptor(Arc::clone(&shared))),
             self.config.tcp_nodelay,
         )
         .await
-        .map_err(|e| Error::io(format!("cannot listen on {bind}"), e))?;
-        let port = listener.local_addr().port();
-        let _ = shared.port.set(port);
+        .map_err(|e| Error::io(format!("cannot listen on {address}"), e))?;
+        let _ = shared.port.set(listener.local_addr().port());
         tracing::info!(address = %listener.local_addr(), "Dubbo2 server listening");
-        let entry = Arc::new(ServerEntry { listener, router });
-        servers.insert(bind, Arc::clone(&entry));
-        let mut actual = url.clone();
-        actual.set_address(url.host(), port);
-        servers.insert(actual.address(), Arc::clone(&entry));
-        Ok((entry, port))
+        Ok(listener)
     }
 
     /// The shared connection to `url`'s address (created on first use; its settings come
@@ -207,31 +190,10 @@ impl Protocol for Dubbo2Protocol {
     }
 
     fn export(&self, invoker: Arc<dyn Invoker>) -> BoxFuture<'_, Result<Arc<dyn Exporter>, Error>> {
-        Box::pin(async move {
-            let url = invoker.url().clone();
-            let descriptor = invoker.descriptor().ok_or_else(|| {
-                Error::config(format!(
-                    "cannot export {url}: the invoker has no service descriptor"
-                ))
-            })?;
-            if url.port() == 0 && url.host().is_empty() {
-                return Err(Error::config(format!("cannot export {url}: no address")));
-            }
-            let (entry, port) = self.server_for(&url).await?;
-            let target = ServiceTarget::new(url.interface().to_owned())
-                .with_group(url.group().to_owned())
-                .with_version(url.version().to_owned());
-            let id = entry
-                .router
-                .add(Arc::new(target), Arc::clone(&invoker), descriptor);
-            let mut exported = url;
-            let host = exported.host().to_owned();
-            exported.set_address(host, port);
-            Ok(
-                Arc::new(RoutedExporter::new(exported, invoker, &entry.router, id))
-                    as Arc<dyn Exporter>,
-            )
-        })
+        Box::pin(
+            self.listeners
+                .export(invoker, |address, router| self.bind(address, router)),
+        )
     }
 
     fn refer(&self, url: Url) -> BoxFuture<'_, Result<Arc<dyn Invoker>, Error>> {
@@ -251,10 +213,7 @@ impl Protocol for Dubbo2Protocol {
 
     fn destroy(&self) -> BoxFuture<'_, ()> {
         Box::pin(async move {
-            let entries = distinct(self.servers.lock().await.drain().map(|(_, e)| e));
-            let grace = self.config.grace_period;
-            futures_util::future::join_all(entries.iter().map(|e| e.listener.shutdown(grace)))
-                .await;
+            self.listeners.shutdown(self.config.grace_period).await;
             let connections: Vec<Arc<Connection>> = self
                 .connections
                 .lock()

@@ -1,18 +1,117 @@
-//! Pieces the built-in protocols share: the [`Exporter`] they hand out, which removes its
-//! service from the listener's routing table, and de-duplication of listeners shared by
-//! several exported URLs.
+//! Pieces the built-in protocols share: their listeners by address with a routing table
+//! each ([`Listeners`]), the [`Exporter`] they hand out, which removes its service from the
+//! listener's routing table, and de-duplication of listeners shared by several exported URLs.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::future::Future;
 use std::sync::{Arc, Weak};
+use std::time::Duration;
 
-use crate::invoker::Exporter;
-use crate::invoker::Invoker;
+use crate::descriptor::ServiceDescriptor;
+use crate::error::Error;
+use crate::invocation::ServiceTarget;
+use crate::invoker::{Exporter, Invoker};
+use crate::transport::Listener;
 use crate::url::Url;
 
-/// A listener's table of exported services, from which an export can be removed.
-pub(crate) trait RouteTable: Send + Sync + 'static {
+/// A listener's table of exported services.
+pub(crate) trait RouteTable: Default + Send + Sync + 'static {
+    /// Adds an export; the returned id removes it again.
+    fn add_export(
+        &self,
+        target: Arc<ServiceTarget>,
+        invoker: Arc<dyn Invoker>,
+        descriptor: &'static ServiceDescriptor,
+    ) -> u64;
+
     /// Removes the export registered as `id` (later calls to it get "not found").
     fn remove_export(&self, id: u64);
+}
+
+/// A listener and the routing table its connections use.
+struct ServerEntry<R> {
+    listener: Listener,
+    router: Arc<R>,
+}
+
+/// One protocol instance's listeners, by the address they were asked to bind and by the
+/// address they got (so `:0` and the chosen port name the same listener).
+pub(crate) struct Listeners<R> {
+    servers: tokio::sync::Mutex<HashMap<String, Arc<ServerEntry<R>>>>,
+}
+
+impl<R> Default for Listeners<R> {
+    fn default() -> Self {
+        Listeners {
+            servers: tokio::sync::Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<R: RouteTable> Listeners<R> {
+    /// Exports `invoker` at its URL's address, binding a listener there with `bind` (given
+    /// the address and the new routing table) unless one exists already.
+    pub(crate) async fn export<F, Fut>(
+        &self,
+        invoker: Arc<dyn Invoker>,
+        bind: F,
+    ) -> Result<Arc<dyn Exporter>, Error>
+    where
+        F: FnOnce(String, Arc<R>) -> Fut,
+        Fut: Future<Output = Result<Listener, Error>>,
+    {
+        let url = invoker.url().clone();
+        let descriptor = invoker.descriptor().ok_or_else(|| {
+            Error::config(format!(
+                "cannot export {url}: the invoker has no service descriptor"
+            ))
+        })?;
+        if url.port() == 0 && url.host().is_empty() {
+            return Err(Error::config(format!("cannot export {url}: no address")));
+        }
+        let entry = self.entry_for(&url, bind).await?;
+        let port = entry.listener.local_addr().port();
+        let target = ServiceTarget::new(url.interface().to_owned())
+            .with_group(url.group().to_owned())
+            .with_version(url.version().to_owned());
+        let id = entry
+            .router
+            .add_export(Arc::new(target), Arc::clone(&invoker), descriptor);
+        let mut exported = url;
+        let host = exported.host().to_owned();
+        exported.set_address(host, port);
+        Ok(
+            Arc::new(RoutedExporter::new(exported, invoker, &entry.router, id))
+                as Arc<dyn Exporter>,
+        )
+    }
+
+    async fn entry_for<F, Fut>(&self, url: &Url, bind: F) -> Result<Arc<ServerEntry<R>>, Error>
+    where
+        F: FnOnce(String, Arc<R>) -> Fut,
+        Fut: Future<Output = Result<Listener, Error>>,
+    {
+        let address = url.address();
+        let mut servers = self.servers.lock().await;
+        if let Some(entry) = servers.get(&address) {
+            return Ok(Arc::clone(entry));
+        }
+        let router = Arc::new(R::default());
+        let listener = bind(address.clone(), Arc::clone(&router)).await?;
+        let mut actual = url.clone();
+        actual.set_address(url.host(), listener.local_addr().port());
+        let entry = Arc::new(ServerEntry { listener, router });
+        servers.insert(address, Arc::clone(&entry));
+        servers.insert(actual.address(), Arc::clone(&entry));
+        Ok(entry)
+    }
+
+    /// Shuts every listener down (each once), letting calls in flight finish within `grace`.
+    pub(crate) async fn shutdown(&self, grace: Duration) {
+        let entries = distinct(self.servers.lock().await.drain().map(|(_, e)| e));
+        futures_util::future::join_all(entries.iter().map(|e| e.listener.shutdown(grace))).await;
+    }
 }
 
 /// The exporter of one service on a shared listener.
@@ -60,7 +159,7 @@ impl<R: RouteTable> Exporter for RoutedExporter<R> {
 }
 
 /// The distinct entries of `entries` (several URLs may share one listener).
-pub(crate) fn distinct<T>(entries: impl IntoIterator<Item = Arc<T>>) -> Vec<Arc<T>> {
+fn distinct<T>(entries: impl IntoIterator<Item = Arc<T>>) -> Vec<Arc<T>> {
     let mut unique: Vec<Arc<T>> = Vec::new();
     for entry in entries {
         if !unique.iter().any(|e| Arc::ptr_eq(e, &entry)) {

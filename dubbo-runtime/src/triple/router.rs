@@ -108,6 +108,15 @@ impl Router {
 }
 
 impl crate::protocol::routed::RouteTable for Router {
+    fn add_export(
+        &self,
+        target: Arc<ServiceTarget>,
+        invoker: Arc<dyn Invoker>,
+        descriptor: &'static ServiceDescriptor,
+    ) -> u64 {
+        self.add(target, invoker, descriptor)
+    }
+
     fn remove_export(&self, id: u64) {
         self.remove(id);
     }
