@@ -182,6 +182,51 @@ async fn reserved_flag_bits_and_bad_encodings_are_rejected() {
 }
 
 #[tokio::test]
+async fn a_request_body_that_arrives_late_is_still_answered() {
+    // The server starts each call on the connection task; a message still on its way moves
+    // the call to a task of its own, which must pick up the rest of the body.
+    let server = start_greeter(TripleConfig::default(), ServiceOptions::new()).await;
+    let path = "/org.apache.dubbo.sample.Greeter/SayHello";
+    let frame = grpc_frame(0, &hello_bytes("late"));
+    let parts = vec![frame.slice(..3), frame.slice(3..)];
+    let raw = raw_call_in_parts(
+        server.local_addr(),
+        "POST",
+        path,
+        GRPC,
+        parts,
+        Duration::from_millis(100),
+    )
+    .await;
+    assert_eq!(raw.grpc_status().as_deref(), Some("0"), "{raw:?}");
+    let reply = grpc_frame(0, &hello_bytes("Hello late"));
+    assert_eq!(raw.data, reply.to_vec(), "{raw:?}");
+    // Headers first, then the whole body later.
+    let raw = raw_call_in_parts(
+        server.local_addr(),
+        "POST",
+        path,
+        GRPC,
+        vec![Bytes::new(), frame.clone()],
+        Duration::from_millis(100),
+    )
+    .await;
+    assert_eq!(raw.data, reply.to_vec(), "{raw:?}");
+    // A body that ends inside the message after the pause is still an error.
+    let raw = raw_call_in_parts(
+        server.local_addr(),
+        "POST",
+        path,
+        GRPC,
+        vec![frame.slice(..3), frame.slice(3..6)],
+        Duration::from_millis(100),
+    )
+    .await;
+    assert_eq!(raw.grpc_status().as_deref(), Some("13"), "{raw:?}");
+    server.shutdown().await;
+}
+
+#[tokio::test]
 async fn oversized_messages_are_resource_exhausted() {
     let config = TripleConfig::default().max_receive_message_size(1024);
     let server = start_greeter(config, ServiceOptions::new()).await;

@@ -4,7 +4,7 @@
 use std::future::{Future, poll_fn};
 use std::net::SocketAddr;
 use std::pin::{Pin, pin};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -123,6 +123,9 @@ pub(crate) async fn serve_connection<IO>(
     let mut shutdown = pin!(shutdown.watch());
     let mut draining = false;
     let mut accepted = Vec::new();
+    // The h2 handles of calls answered on this task, dropped once their responses are out:
+    // releasing a stream costs h2 some bookkeeping that need not delay the response.
+    let mut finished = Vec::new();
     loop {
         // Take every stream the peer has opened so far (h2 processes all frames it has read,
         // request bodies included, before handing out the first), then run them.
@@ -145,6 +148,7 @@ pub(crate) async fn serve_connection<IO>(
             event
         })
         .await;
+        finished.clear();
         // Write the responses in two chunks (of at least 4): far fewer writes than one per
         // response, yet the peer can start on the first half while we finish the rest (one
         // big write would make a single busy connection move in lock-step waves). The last
@@ -152,7 +156,7 @@ pub(crate) async fn serve_connection<IO>(
         let chunk = (accepted.len() / 2).max(4);
         let count = accepted.len();
         for (i, (request, respond)) in accepted.drain(..).enumerate() {
-            dispatch(&shared, remote, request, respond);
+            finished.extend(dispatch(&shared, remote, request, respond));
             if (i + 1) % chunk == 0 && i + 1 < count {
                 poll_fn(|cx| {
                     let _ = conn.poll_closed(cx);
@@ -160,6 +164,7 @@ pub(crate) async fn serve_connection<IO>(
                     Poll::Ready(())
                 })
                 .await;
+                finished.clear();
             }
         }
         match event {
@@ -189,37 +194,40 @@ enum Event {
     Closed,
 }
 
-/// Runs one call. By default its first poll happens right here on the connection task: a
-/// call that completes at once (most unary calls) queues its response without a task switch,
-/// and the next connection poll writes every queued response together. A call that has to
-/// wait moves to its own task. With `spawn_handlers`, every call gets its own task at once.
+/// Runs one call. By default it starts right here on the connection task and goes as far as
+/// it can without waiting: a unary call whose request has arrived and whose handler answers
+/// at once queues its response with no task and no allocation of its own, and the next
+/// connection poll writes every queued response together. Whatever has to wait (the rest of
+/// a request body, a handler that is not done, a streamed reply) moves to a task of its own.
+/// With `spawn_handlers`, every call gets its own task at once.
+///
+/// Returns the stream handles of a call that finished here, for the caller to drop after
+/// the next write.
 fn dispatch(
     shared: &Arc<ServerShared>,
     remote: SocketAddr,
     request: http::Request<RecvStream>,
     respond: SendResponse<Bytes>,
-) {
-    let mut call: Pin<Box<dyn Future<Output = ()> + Send>> =
-        Box::pin(handle_stream(Arc::clone(shared), remote, request, respond));
+) -> Option<StreamHandles> {
     if shared.config.spawn_handlers {
-        tokio::spawn(call);
-        return;
+        tokio::spawn(handle_stream(Arc::clone(shared), remote, request, respond));
+        return None;
     }
-    // A no-op waker: if the call is not done, its task polls it again at once and registers
-    // its own waker.
-    let mut cx = Context::from_waker(std::task::Waker::noop());
-    let first =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| call.as_mut().poll(&mut cx)));
-    match first {
-        Ok(Poll::Ready(())) => {}
-        Ok(Poll::Pending) => {
-            tokio::spawn(call);
-        }
-        Err(_) => {
-            // Dropping the call resets its stream; the connection and other calls go on.
-            tracing::error!(%remote, "a call handler panicked");
-        }
-    }
+    let inline = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        run_inline(shared, remote, request, respond)
+    }));
+    inline.unwrap_or_else(|_| {
+        // Dropping the call resets its stream; the connection and other calls go on.
+        tracing::error!(%remote, "a call handler panicked");
+        None
+    })
+}
+
+/// The h2 handles of a finished call. Dropping them releases the stream.
+struct StreamHandles {
+    _respond: SendResponse<Bytes>,
+    _stream: Option<SendStream<Bytes>>,
+    _request: Option<RecvStream>,
 }
 
 /// Why a call stopped early.
@@ -248,47 +256,83 @@ struct Prepared {
     method: &'static MethodDescriptor,
     metadata: Metadata,
     deadline: Option<Instant>,
-    request_encoding: Option<Encoding>,
+    remote: SocketAddr,
+    accepts_gzip: bool,
     recv: RecvStream,
+    decoder: frame::Decoder,
+    /// The request message of a unary or server-streaming call, once decoded.
+    message: Option<Payload>,
 }
 
+/// A whole call on a task of its own (`spawn_handlers`).
 async fn handle_stream(
     shared: Arc<ServerShared>,
     remote: SocketAddr,
     request: http::Request<RecvStream>,
     respond: SendResponse<Bytes>,
 ) {
-    let config = &shared.config;
-    let (parts, recv) = request.into_parts();
-    let accepts_gzip =
-        Encoding::Gzip.accepted_by(CallHeaders::scan(&parts.headers).accept_encoding);
-    let mut writer = ResponseWriter {
-        respond,
-        stream: None,
-        accepts_gzip,
-        compress_default: config.compress_responses,
-        max_send: config.max_send_message_size,
-        trailers: Metadata::new(),
-    };
-    if let Some(status) = reject_non_grpc(&parts) {
-        writer.plain_http(status);
-        return;
+    if let Some((writer, call)) = start(&shared, remote, request, respond) {
+        let deadline = call.deadline;
+        finish(writer, deadline, Rest::Read(call)).await;
     }
-    let prepared = match prepare(&shared, parts, recv) {
-        Ok(p) => p,
-        Err(status) => {
-            writer.finish_with_error(status);
-            return;
-        }
+}
+
+/// Runs a call on the connection task as far as it goes without waiting; returns its
+/// stream handles if it finished.
+fn run_inline(
+    shared: &ServerShared,
+    remote: SocketAddr,
+    request: http::Request<RecvStream>,
+    respond: SendResponse<Bytes>,
+) -> Option<StreamHandles> {
+    let (mut writer, mut call) = start(shared, remote, request, respond)?;
+    let deadline = call.deadline;
+    // A no-op waker: whatever is not ready is polled again by the task it moves to, which
+    // registers its own waker.
+    let mut cx = Context::from_waker(std::task::Waker::noop());
+    let message = match call.poll_message(&mut cx) {
+        Poll::Ready(Ok(message)) => message,
+        Poll::Ready(Err(stop)) => return Some(writer.end(stop)),
+        Poll::Pending => return spawn_rest(writer, deadline, Rest::Read(call)),
     };
-    let deadline = prepared.deadline;
+    let mut handler = call.invoke(message, &mut writer);
+    let reply = match poll_handler(&mut handler, &mut writer.respond, &mut cx) {
+        Poll::Ready(Ok(reply)) => reply,
+        Poll::Ready(Err(stop)) => return Some(writer.end(stop)),
+        Poll::Pending => return spawn_rest(writer, deadline, Rest::Handler(handler)),
+    };
+    if let Body::Stream(_) = reply.body {
+        return spawn_rest(writer, deadline, Rest::Reply(reply));
+    }
+    match writer.write_unary(reply) {
+        Ok(()) => Some(writer.into_handles()),
+        Err(stop) => Some(writer.end(stop)),
+    }
+}
+
+/// Where a call that has to wait picks up again on its own task.
+enum Rest {
+    /// Reading the request.
+    Read(Prepared),
+    /// Waiting for the handler.
+    Handler(BoxFuture<'static, Result<Reply, Status>>),
+    /// Writing a streamed reply.
+    Reply(Reply),
+}
+
+fn spawn_rest(
+    writer: ResponseWriter,
+    deadline: Option<Instant>,
+    rest: Rest,
+) -> Option<StreamHandles> {
+    tokio::spawn(finish(writer, deadline, rest));
+    None
+}
+
+/// Runs the rest of a call within its deadline and ends it.
+async fn finish(mut writer: ResponseWriter, deadline: Option<Instant>, rest: Rest) {
     let outcome = {
-        let work = run(
-            prepared,
-            remote,
-            &mut writer,
-            config.max_receive_message_size,
-        );
+        let work = resume(&mut writer, rest);
         match deadline {
             None => work.await,
             Some(deadline) => tokio::time::timeout_at(deadline.into(), work)
@@ -300,9 +344,71 @@ async fn handle_stream(
                 }),
         }
     };
-    match outcome {
-        Ok(()) | Err(Stop::Reset) => {}
-        Err(Stop::Status(status)) => writer.finish_with_error(status),
+    if let Err(stop) = outcome {
+        writer.end(stop);
+    }
+}
+
+async fn resume(writer: &mut ResponseWriter, rest: Rest) -> Result<(), Stop> {
+    let mut handler = match rest {
+        Rest::Read(mut call) => {
+            let message = poll_fn(|cx| call.poll_message(cx)).await?;
+            call.invoke(message, writer)
+        }
+        Rest::Handler(handler) => handler,
+        Rest::Reply(reply) => return writer.write_reply(reply).await,
+    };
+    let reply = poll_fn(|cx| poll_handler(&mut handler, &mut writer.respond, cx)).await?;
+    writer.write_reply(reply).await
+}
+
+/// Polls a handler, watching for the client cancelling the call (RST_STREAM) or the
+/// connection closing, which drops the handler.
+fn poll_handler(
+    handler: &mut BoxFuture<'static, Result<Reply, Status>>,
+    respond: &mut SendResponse<Bytes>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<Reply, Stop>> {
+    if let Poll::Ready(result) = handler.as_mut().poll(cx) {
+        return Poll::Ready(result.map_err(Stop::Status));
+    }
+    match respond.poll_reset(cx) {
+        Poll::Ready(_) => Poll::Ready(Err(Stop::Reset)),
+        Poll::Pending => Poll::Pending,
+    }
+}
+
+/// Checks and routes a request; answers it at once (and returns `None`) if it cannot run.
+fn start(
+    shared: &ServerShared,
+    remote: SocketAddr,
+    request: http::Request<RecvStream>,
+    respond: SendResponse<Bytes>,
+) -> Option<(ResponseWriter, Prepared)> {
+    let config = &shared.config;
+    let (parts, recv) = request.into_parts();
+    let mut writer = ResponseWriter {
+        respond,
+        stream: None,
+        request: None,
+        accepts_gzip: false,
+        compress_default: config.compress_responses,
+        max_send: config.max_send_message_size,
+        trailers: Metadata::new(),
+    };
+    if let Some(status) = reject_non_grpc(&parts) {
+        writer.plain_http(status);
+        return None;
+    }
+    match prepare(shared, remote, parts, recv) {
+        Ok(call) => {
+            writer.accepts_gzip = call.accepts_gzip;
+            Some((writer, call))
+        }
+        Err(status) => {
+            writer.finish_with_error(status);
+            None
+        }
     }
 }
 
@@ -369,20 +475,30 @@ fn text(value: Option<&HeaderValue>) -> &str {
     value.and_then(|v| v.to_str().ok()).unwrap_or("")
 }
 
+/// Splits `/{service}/{method}` (only the last two segments count, as Java Dubbo reads them).
+fn split_path(path: &str) -> Option<(&str, &str)> {
+    let bytes = path.as_bytes();
+    let slash = bytes.iter().rposition(|&b| b == b'/')?;
+    let start = bytes[..slash]
+        .iter()
+        .rposition(|&b| b == b'/')
+        .map_or(0, |i| i + 1);
+    // Both cuts are at an ASCII '/', so they fall on character boundaries.
+    let (service, method) = (&path[start..slash], &path[slash + 1..]);
+    (!service.is_empty() && !method.is_empty()).then_some((service, method))
+}
+
 fn prepare(
     shared: &ServerShared,
+    remote: SocketAddr,
     parts: http::request::Parts,
     recv: RecvStream,
 ) -> Result<Prepared, Status> {
     let path = parts.uri.path();
-    let mut segments = path.rsplitn(3, '/');
-    let (method_name, service) = match (segments.next(), segments.next()) {
-        (Some(m), Some(s)) if !m.is_empty() && !s.is_empty() => (m, s),
-        _ => {
-            return Err(Status::unimplemented(format!(
-                "malformed path {path:?}: expected /service/method"
-            )));
-        }
+    let Some((service, method_name)) = split_path(path) else {
+        return Err(Status::unimplemented(format!(
+            "malformed path {path:?}: expected /service/method"
+        )));
     };
     let call_headers = CallHeaders::scan(&parts.headers);
     let group = call_headers.group();
@@ -414,81 +530,82 @@ fn prepare(
             "grpc-encoding {name:?} is not supported; supported: gzip, identity"
         ))
     })?;
+    let accepts_gzip = Encoding::Gzip.accepted_by(call_headers.accept_encoding);
     Ok(Prepared {
         route,
         method,
         metadata: Metadata::from_headers(parts.headers),
         deadline,
-        request_encoding,
+        remote,
+        accepts_gzip,
         recv,
+        decoder: frame::Decoder::new(shared.config.max_receive_message_size, request_encoding),
+        message: None,
     })
 }
 
-async fn run(
-    prepared: Prepared,
-    remote: SocketAddr,
-    writer: &mut ResponseWriter,
-    max_receive: usize,
-) -> Result<(), Stop> {
-    let Prepared {
-        route,
-        method,
-        metadata,
-        deadline,
-        request_encoding,
-        mut recv,
-    } = prepared;
-    let decoder = frame::Decoder::new(max_receive, request_encoding);
-    let body = if method.kind.client_streaming() {
-        Body::Stream(Box::pin(RequestStream {
-            recv: Some(recv),
-            decoder,
-        }))
-    } else {
-        Body::Unary(read_unary(&mut recv, decoder).await?)
-    };
-    let mut invocation = Invocation::new(Arc::clone(&route.target), method, metadata, body);
-    invocation.set_deadline(deadline);
-    invocation.set_remote_addr(Some(remote));
-    let reply = {
-        let mut call = route.invoker.invoke(invocation);
-        let respond = &mut writer.respond;
-        poll_fn(|cx| {
-            if let Poll::Ready(result) = call.as_mut().poll(cx) {
-                return Poll::Ready(result.map_err(Stop::Status));
+impl Prepared {
+    /// Reads the single request message of a unary or server-streaming call (`None` for
+    /// client-streaming and bidi calls, whose messages the handler reads as they arrive).
+    fn poll_message(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Payload>, Stop>> {
+        if self.method.kind.client_streaming() {
+            return Poll::Ready(Ok(None));
+        }
+        while let Some(chunk) = std::task::ready!(self.recv.poll_data(cx)) {
+            let chunk = chunk?;
+            let _ = self.recv.flow_control().release_capacity(chunk.len());
+            self.decoder.push(chunk);
+            while let Some(m) = self.decoder.next_payload()? {
+                if self.message.is_some() {
+                    return Poll::Ready(Err(Status::unimplemented(
+                        "expected one request message for a unary call, received several",
+                    )
+                    .into()));
+                }
+                self.message = Some(m);
             }
-            // Cancelled by the client (RST_STREAM) or connection closed: drop the handler.
-            match respond.poll_reset(cx) {
-                Poll::Ready(_) => Poll::Ready(Err(Stop::Reset)),
-                Poll::Pending => Poll::Pending,
-            }
-        })
-        .await?
-    };
-    writer.write_reply(reply).await
-}
-
-/// Reads the single request message of a unary or server-streaming call.
-async fn read_unary(recv: &mut RecvStream, mut decoder: frame::Decoder) -> Result<Payload, Stop> {
-    let mut message = None;
-    while let Some(chunk) = poll_fn(|cx| recv.poll_data(cx)).await {
-        let chunk = chunk?;
-        let _ = recv.flow_control().release_capacity(chunk.len());
-        decoder.push(chunk);
-        while let Some(m) = decoder.next_payload()? {
-            if message.is_some() {
-                return Err(Status::unimplemented(
-                    "expected one request message for a unary call, received several",
-                )
-                .into());
-            }
-            message = Some(m);
+        }
+        if self.decoder.has_partial() {
+            return Poll::Ready(Err(Status::internal(
+                "request stream ended inside a message",
+            )
+            .into()));
+        }
+        match self.message.take() {
+            Some(message) => Poll::Ready(Ok(Some(message))),
+            None => Poll::Ready(Err(Status::internal(
+                "request stream ended without a message",
+            )
+            .into())),
         }
     }
-    if decoder.has_partial() {
-        return Err(Status::internal("request stream ended inside a message").into());
+
+    /// Starts the handler with the request `message` (or, when `None`, a stream of them).
+    fn invoke(
+        self,
+        message: Option<Payload>,
+        writer: &mut ResponseWriter,
+    ) -> BoxFuture<'static, Result<Reply, Status>> {
+        let body = match message {
+            Some(message) => {
+                writer.request = Some(self.recv);
+                Body::Unary(message)
+            }
+            None => Body::Stream(Box::pin(RequestStream {
+                recv: Some(self.recv),
+                decoder: self.decoder,
+            })),
+        };
+        let mut invocation = Invocation::new(
+            Arc::clone(&self.route.target),
+            self.method,
+            self.metadata,
+            body,
+        );
+        invocation.set_deadline(self.deadline);
+        invocation.set_remote_addr(Some(self.remote));
+        self.route.invoker.invoke(invocation)
     }
-    message.ok_or_else(|| Status::internal("request stream ended without a message").into())
 }
 
 /// The request messages of a client-streaming or bidi call, decoded as they arrive.
@@ -549,6 +666,9 @@ impl Stream for RequestStream {
 struct ResponseWriter {
     respond: SendResponse<Bytes>,
     stream: Option<SendStream<Bytes>>,
+    /// The request stream of a call whose one message has been read, kept until the call
+    /// ends (dropping it early costs h2 an extra stream state change).
+    request: Option<RecvStream>,
     accepts_gzip: bool,
     compress_default: bool,
     max_send: usize,
@@ -574,11 +694,7 @@ impl ResponseWriter {
     ) -> Result<&mut SendStream<Bytes>, Stop> {
         let mut response = http::Response::new(());
         let headers = response.headers_mut();
-        headers.insert(CONTENT_TYPE, CONTENT_TYPE_GRPC);
-        headers.insert(
-            const { HeaderName::from_static(headers::GRPC_ACCEPT_ENCODING) },
-            ACCEPT_ENCODING,
-        );
+        *headers = RESPONSE_HEADERS.clone();
         if let Some(encoding) = encoding {
             headers.insert(
                 const { HeaderName::from_static(headers::GRPC_ENCODING) },
@@ -591,74 +707,113 @@ impl ResponseWriter {
     }
 
     async fn write_reply(&mut self, reply: Reply) -> Result<(), Stop> {
+        match reply.body {
+            Body::Unary(_) => self.write_unary(reply),
+            Body::Stream(_) => self.write_stream(reply).await,
+        }
+    }
+
+    /// Writes a reply of one message: headers, the message and trailers.
+    fn write_unary(&mut self, reply: Reply) -> Result<(), Stop> {
         let Reply {
             headers,
-            body,
+            body: Body::Unary(payload),
             trailers,
             compress,
-        } = reply;
+        } = reply
+        else {
+            return Err(Status::internal("a streamed reply reached the unary writer").into());
+        };
         self.trailers = trailers;
         let encoding = self.response_encoding(compress);
-        match body {
-            Body::Unary(payload) => {
-                // Encode before sending headers: an encoding failure is still trailers-only.
-                let data = frame::encode(&payload, encoding, self.max_send)?;
-                let stream = self.send_headers(&headers, encoding)?;
-                stream.send_data(data, false)?;
-            }
-            Body::Stream(mut messages) => {
-                self.send_headers(&headers, encoding)?;
-                let max_send = self.max_send;
-                let stream = self.stream.as_mut().ok_or(Stop::Reset)?;
-                let mut batch = BytesMut::new();
-                loop {
-                    // Wait for the next message, then take every one that is ready at once
-                    // (up to a batch size) so they go out together in one DATA frame.
-                    let mut item = next_item(&mut messages, stream).await?;
-                    let mut end = false;
-                    loop {
-                        match item {
-                            None => end = true,
-                            Some(StreamItem::Message(payload)) => {
-                                frame::encode_into(&mut batch, &payload, encoding, max_send)?;
-                            }
-                            Some(StreamItem::Trailers(extra)) => {
-                                self.trailers.merge(&extra);
-                                end = true;
-                            }
-                            Some(StreamItem::Headers(_)) => {}
-                        }
-                        if end || batch.len() >= STREAM_BATCH {
-                            break;
-                        }
-                        item = match ready_item(&mut messages) {
-                            Some(next) => next.map_err(|status| {
-                                // Send what is encoded before the error ends the call.
-                                let _ = stream.send_data(batch.split().freeze(), false);
-                                Stop::Status(status)
-                            })?,
-                            None => break,
-                        };
+        // Encode before sending headers: an encoding failure is still trailers-only.
+        let data = frame::encode(&payload, encoding, self.max_send)?;
+        let stream = self.send_headers(&headers, encoding)?;
+        stream.send_data(data, false)?;
+        self.send_ok_trailers()
+    }
+
+    /// Writes a streamed reply: headers, each message as the handler produces it (with flow
+    /// control), and trailers.
+    async fn write_stream(&mut self, reply: Reply) -> Result<(), Stop> {
+        let Reply {
+            headers,
+            body: Body::Stream(mut messages),
+            trailers,
+            compress,
+        } = reply
+        else {
+            return Err(Status::internal("a unary reply reached the stream writer").into());
+        };
+        self.trailers = trailers;
+        let encoding = self.response_encoding(compress);
+        self.send_headers(&headers, encoding)?;
+        let max_send = self.max_send;
+        let stream = self.stream.as_mut().ok_or(Stop::Reset)?;
+        let mut batch = BytesMut::new();
+        loop {
+            // Wait for the next message, then take every one that is ready at once (up to a
+            // batch size) so they go out together in one DATA frame.
+            let mut item = next_item(&mut messages, stream).await?;
+            let mut end = false;
+            loop {
+                match item {
+                    None => end = true,
+                    Some(StreamItem::Message(payload)) => {
+                        frame::encode_into(&mut batch, &payload, encoding, max_send)?;
                     }
-                    if !batch.is_empty() {
-                        send_with_capacity(stream, batch.split().freeze()).await?;
+                    Some(StreamItem::Trailers(extra)) => {
+                        self.trailers.merge(&extra);
+                        end = true;
                     }
-                    if end {
-                        break;
-                    }
+                    Some(StreamItem::Headers(_)) => {}
                 }
+                if end || batch.len() >= STREAM_BATCH {
+                    break;
+                }
+                item = match ready_item(&mut messages) {
+                    Some(next) => next.map_err(|status| {
+                        // Send what is encoded before the error ends the call.
+                        let _ = stream.send_data(batch.split().freeze(), false);
+                        Stop::Status(status)
+                    })?,
+                    None => break,
+                };
+            }
+            if !batch.is_empty() {
+                send_with_capacity(stream, batch.split().freeze()).await?;
+            }
+            if end {
+                return self.send_ok_trailers();
             }
         }
-        let mut trailers = HeaderMap::new();
-        trailers.insert(
-            const { HeaderName::from_static(headers::GRPC_STATUS) },
-            http::HeaderValue::from_static("0"),
-        );
+    }
+
+    /// Ends a call that succeeded: `grpc-status: 0` and the handler's trailers.
+    fn send_ok_trailers(&mut self) -> Result<(), Stop> {
+        let mut trailers = OK_TRAILERS.clone();
         headers::append_user_metadata(&mut trailers, &self.trailers);
         if let Some(stream) = self.stream.as_mut() {
             stream.send_trailers(trailers)?;
         }
         Ok(())
+    }
+
+    /// Ends a call that stopped early.
+    fn end(mut self, stop: Stop) -> StreamHandles {
+        match stop {
+            Stop::Status(status) => self.finish_with_error(status),
+            Stop::Reset => {}
+        }
+        self.into_handles()
+    }
+
+    fn into_handles(self) -> StreamHandles {
+        StreamHandles {
+            _respond: self.respond,
+            _stream: self.stream,
+            _request: self.request,
+        }
     }
 
     /// Ends the call with `status`: trailers if headers went out, else trailers-only.
@@ -673,17 +828,34 @@ impl ResponseWriter {
             None => {
                 let mut response = http::Response::new(());
                 let headers = response.headers_mut();
-                headers.insert(CONTENT_TYPE, CONTENT_TYPE_GRPC);
-                headers.insert(
-                    const { HeaderName::from_static(headers::GRPC_ACCEPT_ENCODING) },
-                    ACCEPT_ENCODING,
-                );
+                *headers = RESPONSE_HEADERS.clone();
                 headers.extend(block);
                 let _ = self.respond.send_response(response, true);
             }
         }
     }
 }
+
+/// The headers every response starts with.
+static RESPONSE_HEADERS: LazyLock<HeaderMap> = LazyLock::new(|| {
+    let mut headers = HeaderMap::new();
+    headers.insert(CONTENT_TYPE, CONTENT_TYPE_GRPC);
+    headers.insert(
+        HeaderName::from_static(headers::GRPC_ACCEPT_ENCODING),
+        ACCEPT_ENCODING,
+    );
+    headers
+});
+
+/// The trailers of a call that succeeded, before the handler's own.
+static OK_TRAILERS: LazyLock<HeaderMap> = LazyLock::new(|| {
+    let mut trailers = HeaderMap::new();
+    trailers.insert(
+        HeaderName::from_static(headers::GRPC_STATUS),
+        HeaderValue::from_static("0"),
+    );
+    trailers
+});
 
 /// Replies of a stream that are ready together go out in one DATA frame up to this size.
 const STREAM_BATCH: usize = 32 * 1024;
@@ -757,6 +929,26 @@ mod tests {
         let found = CallHeaders::scan(&neither);
         assert_eq!((found.group(), found.version()), ("", ""));
         assert!(found.timeout.is_none() && found.encoding.is_none());
+    }
+
+    #[test]
+    fn paths_split_into_service_and_method_like_java() {
+        let cases = [
+            (
+                "/org.apache.dubbo.sample.Greeter/SayHello",
+                Some(("org.apache.dubbo.sample.Greeter", "SayHello")),
+            ),
+            ("/context/pkg.Svc/Call", Some(("pkg.Svc", "Call"))),
+            ("pkg.Svc/Call", Some(("pkg.Svc", "Call"))),
+            ("/pkg.Svc/", None),
+            ("//Call", None),
+            ("/Call", None),
+            ("", None),
+            ("/é.Svc/Méthode", Some(("é.Svc", "Méthode"))),
+        ];
+        for (path, want) in cases {
+            assert_eq!(split_path(path), want, "{path:?}");
+        }
     }
 
     #[test]

@@ -87,6 +87,18 @@ pub async fn raw_call(
     headers: &[(&str, &str)],
     body: Bytes,
 ) -> RawResponse {
+    raw_call_in_parts(addr, method, path, headers, vec![body], Duration::ZERO).await
+}
+
+/// Like [`raw_call`], but sends the body as separate DATA frames with `pause` between them.
+pub async fn raw_call_in_parts(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    parts: Vec<Bytes>,
+    pause: Duration,
+) -> RawResponse {
     let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
     let (client, connection) = h2::client::handshake(tcp).await.unwrap();
     tokio::spawn(async move {
@@ -102,7 +114,13 @@ pub async fn raw_call(
     let (response, mut send) = client
         .send_request(request.body(()).unwrap(), false)
         .unwrap();
-    send.send_data(body, true).unwrap();
+    let last = parts.len().saturating_sub(1);
+    for (i, part) in parts.into_iter().enumerate() {
+        if i > 0 {
+            tokio::time::sleep(pause).await;
+        }
+        send.send_data(part, i == last).unwrap();
+    }
     let response = tokio::time::timeout(Duration::from_secs(10), response)
         .await
         .expect("response in time")
