@@ -188,41 +188,21 @@ async fn a_request_body_that_arrives_late_is_still_answered() {
     let server = start_greeter(TripleConfig::default(), ServiceOptions::new()).await;
     let path = "/org.apache.dubbo.sample.Greeter/SayHello";
     let frame = grpc_frame(0, &hello_bytes("late"));
-    let parts = vec![frame.slice(..3), frame.slice(3..)];
-    let raw = raw_call_in_parts(
-        server.local_addr(),
-        "POST",
-        path,
-        GRPC,
-        parts,
-        Duration::from_millis(100),
-    )
-    .await;
-    assert_eq!(raw.grpc_status().as_deref(), Some("0"), "{raw:?}");
-    let reply = grpc_frame(0, &hello_bytes("Hello late"));
-    assert_eq!(raw.data, reply.to_vec(), "{raw:?}");
-    // Headers first, then the whole body later.
-    let raw = raw_call_in_parts(
-        server.local_addr(),
-        "POST",
-        path,
-        GRPC,
-        vec![Bytes::new(), frame.clone()],
-        Duration::from_millis(100),
-    )
-    .await;
-    assert_eq!(raw.data, reply.to_vec(), "{raw:?}");
-    // A body that ends inside the message after the pause is still an error.
-    let raw = raw_call_in_parts(
-        server.local_addr(),
-        "POST",
-        path,
-        GRPC,
-        vec![frame.slice(..3), frame.slice(3..6)],
-        Duration::from_millis(100),
-    )
-    .await;
-    assert_eq!(raw.grpc_status().as_deref(), Some("13"), "{raw:?}");
+    let reply = grpc_frame(0, &hello_bytes("Hello late")).to_vec();
+    let cases = [
+        // The message split across two DATA frames.
+        (vec![frame.slice(..3), frame.slice(3..)], "0", reply.clone()),
+        // Headers first, then the whole body later.
+        (vec![Bytes::new(), frame.clone()], "0", reply),
+        // A body that ends inside the message after the pause is still an error.
+        (vec![frame.slice(..3), frame.slice(3..6)], "13", Vec::new()),
+    ];
+    for (parts, status, data) in cases {
+        let pause = Duration::from_millis(100);
+        let raw = raw_call_in_parts(server.local_addr(), "POST", path, GRPC, parts, pause).await;
+        assert_eq!(raw.grpc_status().as_deref(), Some(status), "{raw:?}");
+        assert_eq!(raw.data, data, "{raw:?}");
+    }
     server.shutdown().await;
 }
 
