@@ -99,6 +99,9 @@ fn descriptor(service: &Service) -> TokenStream {
                 index: #index,
                 request_class: <#req as ::dubbo_runtime::codegen::Message>::JAVA_CLASS,
                 response_class: <#resp as ::dubbo_runtime::codegen::Message>::JAVA_CLASS,
+                hessian_request: ::core::option::Option::Some(
+                    ::dubbo_runtime::codegen::hessian_request::<#req>,
+                ),
             }
         }
     });

@@ -13,6 +13,11 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::limits::Limits;
 use crate::value::Value;
 
+mod skip;
+pub(crate) mod stream;
+
+pub use skip::StrPairs;
+
 /// Reads successive Hessian 2.0 values from a byte slice.
 ///
 /// One decoder holds one set of tables (class definitions, type names and
@@ -72,6 +77,9 @@ pub struct Decoder<'a> {
     tree_next: usize,
     expansion: usize,
     poisoned: bool,
+    /// Whether a value was skipped ([`Decoder::skip_value`]): its containers
+    /// were not numbered, so references can no longer be resolved.
+    skipped: bool,
     stack: Vec<Frame>,
 }
 
@@ -289,6 +297,7 @@ impl<'a> Decoder<'a> {
             tree_next: 0,
             expansion: 0,
             poisoned: false,
+            skipped: false,
             stack: scratch.stack,
         }
     }
@@ -609,11 +618,7 @@ impl<'a> Decoder<'a> {
                         ((i64::from(tag) - 0x3c) << 16) | (i64::from(b[0]) << 8) | i64::from(b[1]);
                     scalar(Value::Long(v))
                 }
-                0x40 | 0x45 | 0x47 | 0x50 => Err(Error::at(
-                    ErrorKind::Syntax,
-                    start,
-                    format!("reserved byte 0x{tag:02x}"),
-                )),
+                0x40 | 0x45 | 0x47 | 0x50 => Err(bad_tag(start, tag)),
                 b'C' => {
                     self.read_class_def()?;
                     continue;
@@ -673,11 +678,7 @@ impl<'a> Decoder<'a> {
                     self.open_list(type_name, Some(usize::from(tag - 0x70)))
                 }
                 0x78..=0x7f => self.open_list(None, Some(usize::from(tag - 0x78))),
-                b'Z' => Err(Error::at(
-                    ErrorKind::Syntax,
-                    start,
-                    "unexpected end marker 'Z' where a value was expected",
-                )),
+                b'Z' => Err(bad_tag(start, tag)),
                 0x5b => scalar(Value::Double(0.0)),
                 0x5c => scalar(Value::Double(1.0)),
                 0x5d => {
@@ -695,11 +696,7 @@ impl<'a> Decoder<'a> {
                 _ => match self.int_from_tag(tag)? {
                     Some(IntForm::Int(i)) => scalar(Value::Int(i)),
                     Some(IntForm::Long(l)) => scalar(Value::Long(l)),
-                    None => Err(Error::at(
-                        ErrorKind::Syntax,
-                        start,
-                        format!("unexpected byte 0x{tag:02x}"),
-                    )),
+                    None => Err(bad_tag(start, tag)),
                 },
             };
         }
@@ -768,6 +765,13 @@ impl<'a> Decoder<'a> {
 
     fn read_ref(&mut self, start: usize) -> Result<Item> {
         let index = self.read_index("reference")?;
+        if self.skipped {
+            return Err(Error::at(
+                ErrorKind::BadReference,
+                start,
+                format!("reference #{index} follows a skipped value and cannot be resolved"),
+            ));
+        }
         let Some(slot) = self.slots.get(index) else {
             return Err(Error::at(
                 ErrorKind::BadReference,
@@ -1342,6 +1346,16 @@ impl<'a> Decoder<'a> {
     fn err_here(&self, kind: ErrorKind, msg: impl Into<String>) -> Error {
         Error::at(kind, self.pos, msg)
     }
+}
+
+/// The error for a byte at `start` that cannot begin a value.
+fn bad_tag(start: usize, tag: u8) -> Error {
+    let msg = match tag {
+        0x40 | 0x45 | 0x47 | 0x50 => format!("reserved byte 0x{tag:02x}"),
+        b'Z' => "unexpected end marker 'Z' where a value was expected".to_owned(),
+        _ => format!("unexpected byte 0x{tag:02x}"),
+    };
+    Error::at(ErrorKind::Syntax, start, msg)
 }
 
 /// `bytes` as a `&str` if they are all ASCII.

@@ -103,7 +103,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub use de::{ValueDeserializer, from_value};
-pub use decode::Decoder;
+pub use decode::{Decoder, StrPairs};
 pub use encode::{BINARY_CHUNK_LEN, ENCODE_MAX_DEPTH, Encoder, STRING_CHUNK_UNITS};
 pub use error::{Error, ErrorKind, Result};
 pub use limits::Limits;
@@ -124,12 +124,25 @@ pub fn to_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>> {
 
 /// Deserializes one Hessian value that must span all of `bytes`.
 ///
+/// The value is read straight into `T` where it can be (no [`Value`] tree is
+/// built for objects, maps and lists); input with references (`Q`) and the
+/// other shapes that need the tree go through [`Decoder::deserialize`]. The
+/// result is the same either way.
+///
 /// ```
 /// let v: std::collections::HashMap<i32, String> =
 ///     dubbo_hessian2::from_slice(&[0x48, 0x91, 0x03, b'f', b'e', b'e', 0x5a]).unwrap();
 /// assert_eq!(v[&1], "fee");
 /// ```
 pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
+    {
+        let mut dec = Decoder::new(bytes);
+        if let Ok(v) = T::deserialize(decode::stream::Streamed::new(&mut dec))
+            && dec.is_at_end()
+        {
+            return Ok(v);
+        }
+    }
     let mut dec = Decoder::new(bytes);
     let v = dec.deserialize()?;
     if !dec.is_at_end() {

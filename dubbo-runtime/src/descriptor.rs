@@ -57,7 +57,16 @@ pub struct MethodDescriptor {
     pub request_class: &'static str,
     /// Java class name of the reply message (the return type).
     pub response_class: &'static str,
+    /// Reads a Dubbo2 request's only argument, given the bytes of its Hessian value, as the
+    /// typed request message. Generated (proto) methods have one
+    /// ([`codegen::hessian_request`](crate::codegen::hessian_request)), so the server never
+    /// builds a [`Value`](crate::hessian2::Value) tree for the argument; `None` hands the
+    /// service the decoded values ([`Payload::arguments`](crate::Payload::arguments)).
+    pub hessian_request: Option<HessianRequestFn>,
 }
+
+/// See [`MethodDescriptor::hessian_request`].
+pub type HessianRequestFn = fn(&[u8]) -> Result<crate::Payload, crate::Status>;
 
 impl MethodDescriptor {
     /// Whether this is a method of a Java interface (see [`MethodDescriptor::request_class`])
@@ -78,6 +87,7 @@ impl MethodDescriptor {
     ///     index: 0,
     ///     request_class: "pkg.HelloRequest",
     ///     response_class: "pkg.HelloReply",
+    ///     hessian_request: None,
     /// };
     /// assert_eq!(m.parameter_types(), "Lpkg/HelloRequest;");
     /// assert_eq!(m.wire_name(), "sayHello");
@@ -160,6 +170,7 @@ mod tests {
                 index: 0,
                 request_class: "pkg.Req",
                 response_class: "pkg.Resp",
+                hessian_request: None,
             },
             MethodDescriptor {
                 name: "sayBye",
@@ -168,6 +179,7 @@ mod tests {
                 index: 1,
                 request_class: "pkg.Req",
                 response_class: "pkg.Resp",
+                hessian_request: None,
             },
         ],
     };
@@ -195,6 +207,7 @@ mod tests {
             index: 0,
             request_class: "(Ljava/lang/String;I)",
             response_class: "java.lang.Object",
+            hessian_request: None,
         };
         assert!(java.is_java_method());
         assert_eq!(java.parameter_types(), "Ljava/lang/String;I");

@@ -48,6 +48,16 @@ pub trait Message: prost::Message + Clone + Default + fmt::Debug + Send + Sync +
         let _ = value;
         Err(no_hessian::<Self>())
     }
+
+    /// Reads the message from the bytes of one Hessian value that defines every class it
+    /// uses (a Dubbo2 request's only argument). The default decodes a [`Value`] and hands
+    /// it to [`Message::decode_hessian`]; generated messages read the bytes directly.
+    fn decode_hessian_bytes(bytes: &[u8]) -> Result<Self, Status> {
+        let value = dubbo_hessian2::Decoder::new(bytes)
+            .read_value()
+            .map_err(|e| hessian_status("cannot decode the Hessian value", e))?;
+        Self::decode_hessian(value)
+    }
 }
 
 fn no_hessian<T>() -> Status {
@@ -71,6 +81,20 @@ pub fn encode_hessian_serde<T: serde::Serialize>(
     encoder.serialize(value).map_err(|e| {
         hessian_status(
             &format!("cannot encode {} as Hessian", std::any::type_name::<T>()),
+            e,
+        )
+    })
+}
+
+/// Reads `T` through serde from the bytes of one Hessian value, without building a
+/// [`Value`] first where it can (used by `impl_message!`).
+#[doc(hidden)]
+pub fn decode_hessian_serde_bytes<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+) -> Result<T, Status> {
+    dubbo_hessian2::from_slice(bytes).map_err(|e| {
+        hessian_status(
+            &format!("cannot decode {} from Hessian", std::any::type_name::<T>()),
             e,
         )
     })

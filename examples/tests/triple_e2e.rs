@@ -97,6 +97,7 @@ async fn unknown_service_and_method_are_unimplemented() {
             index: 0,
             request_class: "",
             response_class: "",
+            hessian_request: None,
         }],
     };
     let protocol = TripleProtocol::new(TripleConfig::default());

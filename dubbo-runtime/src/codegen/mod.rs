@@ -46,6 +46,12 @@ macro_rules! __impl_message {
             ) -> ::core::result::Result<Self, $crate::codegen::Status> {
                 $crate::message::decode_hessian_serde(value)
             }
+
+            fn decode_hessian_bytes(
+                bytes: &[u8],
+            ) -> ::core::result::Result<Self, $crate::codegen::Status> {
+                $crate::message::decode_hessian_serde_bytes(bytes)
+            }
         }
     };
     ($ty:ty, $java_class:expr, protobuf_only) => {
@@ -65,6 +71,12 @@ macro_rules! include_proto {
 }
 
 pub use crate::__impl_message as impl_message;
+
+/// Reads a Dubbo2 request's only argument as a typed `T` (see
+/// [`MethodDescriptor::hessian_request`]).
+pub fn hessian_request<T: Message>(bytes: &[u8]) -> Result<Payload, Status> {
+    T::decode_hessian_bytes(bytes).map(Payload::typed)
+}
 
 fn request_from<T>(
     parts: crate::invocation::InvocationParts,

@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use super::codec::Attachments;
 use crate::hessian2::Value;
 use crate::metadata::{Metadata, is_binary_key};
 
@@ -13,10 +14,21 @@ use crate::metadata::{Metadata, is_binary_key};
 /// protocol reads; left out of the metadata handed to services.
 const TARGET_KEYS: [&str; 4] = ["path", "interface", "version", "group"];
 
-/// Metadata for the attachment pairs of a request (without the service-target keys `path`,
+/// Metadata for the attachments of a request (without the service-target keys `path`,
 /// `interface`, `version` and `group`, which are the invocation's target).
-pub fn request_metadata(entries: &[(Value, Value)]) -> Metadata {
-    convert(entries, true)
+pub fn request_metadata(attachments: &Attachments<'_>) -> Metadata {
+    match attachments {
+        Attachments::Values(entries) => convert(entries, true),
+        Attachments::Text(pairs) => {
+            let mut md = Metadata::new();
+            for (key, value) in pairs {
+                if !TARGET_KEYS.contains(&&**key) {
+                    logged(key, md.append(key, value));
+                }
+            }
+            md
+        }
+    }
 }
 
 /// Metadata for the attachment pairs of a response.
@@ -40,11 +52,16 @@ fn convert(entries: &[(Value, Value)], skip_target: bool) -> Metadata {
             Value::Binary(b) if is_binary_key(key) => md.insert_bin(key, b),
             _ => continue,
         };
-        if let Err(err) = result {
-            tracing::trace!(key, error = %err, "attachment not representable as metadata");
-        }
+        logged(key, result);
     }
     md
+}
+
+/// Logs an attachment that metadata could not take.
+fn logged<E: std::fmt::Display>(key: &str, result: Result<(), E>) {
+    if let Err(err) = result {
+        tracing::trace!(key, error = %err, "attachment not representable as metadata");
+    }
 }
 
 /// Appends metadata entries as attachment pairs (`-bin` values decoded to binary).
@@ -66,13 +83,18 @@ pub fn push_metadata(md: &Metadata, out: &mut Vec<(Value, Value)>) {
 }
 
 /// The `timeout` attachment (milliseconds, a decimal string or a number) as a duration.
-pub fn timeout(entries: &[(Value, Value)]) -> Option<Duration> {
-    let (_, v) = entries
-        .iter()
-        .find(|(k, _)| k.as_str() == Some("timeout"))?;
-    let ms = match v {
-        Value::String(s) => s.trim().parse::<u64>().ok()?,
-        other => u64::try_from(other.as_i64()?).ok()?,
+pub fn timeout(attachments: &Attachments<'_>) -> Option<Duration> {
+    let ms = match attachments {
+        Attachments::Text(_) => attachments.get("timeout")?.trim().parse::<u64>().ok()?,
+        Attachments::Values(entries) => {
+            let (_, v) = entries
+                .iter()
+                .find(|(k, _)| k.as_str() == Some("timeout"))?;
+            match v {
+                Value::String(s) => s.trim().parse::<u64>().ok()?,
+                other => u64::try_from(other.as_i64()?).ok()?,
+            }
+        }
     };
     (ms > 0).then(|| Duration::from_millis(ms))
 }
@@ -109,20 +131,34 @@ mod tests {
         assert!(back.contains(&("x-bin".into(), Value::Binary(vec![0, 255]))));
         assert!(back.contains(&("timeout".into(), "3000".into())));
         assert!(back.contains(&("odd".into(), "中".into())));
-        assert_eq!(timeout(&entries), Some(Duration::from_millis(3000)));
-        let req = request_metadata(&[
-            ("path".into(), "a".into()),
-            ("group".into(), "g".into()),
-            ("x".into(), "y".into()),
-        ]);
-        assert_eq!(req.len(), 1);
-        assert_eq!(req.get("x"), Some("y"));
         assert_eq!(
-            timeout(&[("timeout".into(), Value::Int(5))]),
+            timeout(&Attachments::Values(entries)),
+            Some(Duration::from_millis(3000))
+        );
+        let values = |e: &[(Value, Value)]| Attachments::Values(e.to_vec());
+        let text = |e: &[(&'static str, &'static str)]| {
+            Attachments::Text(e.iter().map(|&(k, v)| (k.into(), v.into())).collect())
+        };
+        let target = [("path", "a"), ("group", "g"), ("x", "y")];
+        let as_values: Vec<(Value, Value)> =
+            target.iter().map(|&(k, v)| (k.into(), v.into())).collect();
+        for attachments in [text(&target), values(&as_values)] {
+            let req = request_metadata(&attachments);
+            assert_eq!(req.len(), 1);
+            assert_eq!(req.get("x"), Some("y"));
+            assert_eq!(attachments.get("group"), Some("g"));
+        }
+        assert_eq!(
+            timeout(&values(&[("timeout".into(), Value::Int(5))])),
             Some(Duration::from_millis(5))
         );
-        assert_eq!(timeout(&[("timeout".into(), "x".into())]), None);
-        assert_eq!(timeout(&[("timeout".into(), Value::Int(0))]), None);
-        assert_eq!(timeout(&[]), None);
+        assert_eq!(
+            timeout(&text(&[("timeout", " 250 ")])),
+            Some(Duration::from_millis(250))
+        );
+        assert_eq!(timeout(&text(&[("timeout", "x")])), None);
+        assert_eq!(timeout(&values(&[("timeout".into(), "x".into())])), None);
+        assert_eq!(timeout(&values(&[("timeout".into(), Value::Int(0))])), None);
+        assert_eq!(timeout(&text(&[])), None);
     }
 }

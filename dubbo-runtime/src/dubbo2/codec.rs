@@ -308,43 +308,102 @@ pub struct RequestBody<'a> {
     pub method: Cow<'a, str>,
     /// JVM parameter descriptor.
     pub parameter_types: Cow<'a, str>,
-    /// One value per parameter.
-    pub args: Vec<Value>,
-    /// Attachments (key/value pairs of the attachment map).
-    pub attachments: Vec<(Value, Value)>,
+    /// The arguments, one per parameter.
+    pub args: Arguments<'a>,
+    /// Attachments: the string-keyed entries of the attachment map.
+    pub attachments: Attachments<'a>,
 }
 
 impl RequestBody<'_> {
     /// The string value of attachment `key`.
     pub fn attachment(&self, key: &str) -> Option<&str> {
-        self.attachments
-            .iter()
-            .find(|(k, _)| k.as_str() == Some(key))
-            .and_then(|(_, v)| v.as_str())
+        self.attachments.get(key)
+    }
+}
+
+/// The arguments of a request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Arguments<'a> {
+    /// Decoded, one value per parameter.
+    Values(Vec<Value>),
+    /// The only argument, not decoded yet: the bytes of one Hessian value that defines the
+    /// classes it uses (see [`MethodDescriptor::hessian_request`]).
+    ///
+    /// [`MethodDescriptor::hessian_request`]: crate::descriptor::MethodDescriptor::hessian_request
+    Encoded(&'a [u8]),
+}
+
+impl Arguments<'_> {
+    /// The arguments as values (an encoded argument is decoded).
+    pub fn into_values(self) -> Result<Vec<Value>, String> {
+        match self {
+            Arguments::Values(values) => Ok(values),
+            Arguments::Encoded(bytes) => Decoder::new(bytes)
+                .read_value()
+                .map(|v| vec![v])
+                .map_err(|e| format!("argument 0: {e}")),
+        }
+    }
+}
+
+/// The attachments of a request: text pairs borrowed from the body (the usual case), or the
+/// decoded map entries when they hold anything but strings.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Attachments<'a> {
+    /// Every key and value is a string.
+    Text(crate::hessian2::StrPairs<'a>),
+    /// Entries of any kind (entries without a string key are ignored).
+    Values(Vec<(Value, Value)>),
+}
+
+impl Attachments<'_> {
+    /// The string value of `key`.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        match self {
+            Attachments::Text(pairs) => pairs.iter().find(|(k, _)| k == key).map(|(_, v)| &**v),
+            Attachments::Values(entries) => entries
+                .iter()
+                .find(|(k, _)| k.as_str() == Some(key))
+                .and_then(|(_, v)| v.as_str()),
+        }
+    }
+
+    /// Whether there are no entries.
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Attachments::Text(pairs) => pairs.is_empty(),
+            Attachments::Values(entries) => entries.is_empty(),
+        }
     }
 }
 
 /// Decodes a request body: header fields, then one argument per parameter descriptor (all in
 /// one Hessian stream), then the attachments (absent in some old peers' requests).
+///
+/// A Hessian body with a single argument and string attachments — nearly every request —
+/// is read without building values: the argument stays encoded ([`Arguments::Encoded`]) for
+/// the typed decoder of the method it reaches, and the attachments borrow from the body.
 pub fn decode_request(
     serialization: Serialization,
     body: &[u8],
 ) -> Result<RequestBody<'_>, String> {
-    let mut r = BodyReader::new(serialization, body);
-    let dubbo_version = r.string("protocol version")?;
-    let path = r.string("service path")?;
-    let version = r.string("service version")?;
-    let method = r.string("method name")?;
-    let parameter_types = r.string("parameter types")?;
-    let count = crate::java::jvm::count_parameters(&parameter_types).map_err(|e| e.to_string())?;
-    if count > body.len() {
-        return Err(format!(
-            "{count} parameters cannot fit in a {}-byte body",
-            body.len()
-        ));
+    if serialization == Serialization::Hessian2
+        && let Some(request) = decode_plain_request(body)
+    {
+        return Ok(request);
     }
-    let mut args = Vec::with_capacity(count);
-    for i in 0..count {
+    decode_request_values(serialization, body)
+}
+
+/// The general path of [`decode_request`]: every argument and attachment decoded as values.
+fn decode_request_values(
+    serialization: Serialization,
+    body: &[u8],
+) -> Result<RequestBody<'_>, String> {
+    let mut r = BodyReader::new(serialization, body);
+    let mut request = read_head(&mut r, body.len())?;
+    let mut args = Vec::with_capacity(request.count);
+    for i in 0..request.count {
         args.push(r.value().map_err(|e| format!("argument {i}: {e}"))?);
     }
     let attachments = if r.is_at_end() {
@@ -356,14 +415,62 @@ pub fn decode_request(
             other => return Err(format!("attachments must be a map, found {other:?}")),
         }
     };
-    Ok(RequestBody {
-        dubbo_version,
-        path,
-        version,
-        method,
-        parameter_types,
-        args,
-        attachments,
+    request.body.args = Arguments::Values(args);
+    request.body.attachments = Attachments::Values(attachments);
+    Ok(request.body)
+}
+
+/// The fast path of [`decode_request`]; `None` sends the body down the general path.
+fn decode_plain_request(body: &[u8]) -> Option<RequestBody<'_>> {
+    let mut r = BodyReader::new(Serialization::Hessian2, body);
+    let mut request = read_head(&mut r, body.len()).ok()?;
+    let BodyReader::Hessian(d) = &mut r else {
+        return None;
+    };
+    // Generic calls and `$echo` take their arguments as values.
+    if request.count != 1 || request.body.method.starts_with('$') {
+        return None;
+    }
+    let arg = d.skip_value().ok()?;
+    let attachments = if d.is_at_end() {
+        Vec::new()
+    } else {
+        d.read_str_map().ok()??
+    };
+    request.body.args = Arguments::Encoded(arg);
+    request.body.attachments = Attachments::Text(attachments);
+    Some(request.body)
+}
+
+/// A request's fixed fields, and how many arguments its parameter descriptor declares.
+struct Head<'a> {
+    body: RequestBody<'a>,
+    count: usize,
+}
+
+fn read_head<'a>(r: &mut BodyReader<'a>, body_len: usize) -> Result<Head<'a>, String> {
+    let dubbo_version = r.string("protocol version")?;
+    let path = r.string("service path")?;
+    let version = r.string("service version")?;
+    let method = r.string("method name")?;
+    let parameter_types = r.string("parameter types")?;
+    let count = crate::java::jvm::count_parameters(&parameter_types).map_err(|e| e.to_string())?;
+    if count > body_len {
+        return Err(format!(
+            "{count} parameters cannot fit in a {body_len}-byte body"
+        ));
+    }
+    Ok(Head {
+        body: RequestBody {
+            dubbo_version,
+            path,
+            version,
+            method,
+            parameter_types,
+            args: Arguments::Values(Vec::new()),
+            attachments: Attachments::Values(Vec::new()),
+        },
+        count,
     })
 }
 

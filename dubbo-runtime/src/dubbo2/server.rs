@@ -21,8 +21,8 @@ use tokio::sync::{Notify, mpsc};
 
 use super::attachments;
 use super::codec::{
-    self, DUBBO_VERSION, Event, Outcome, RequestBody, ResponseAttachments, ResponseError,
-    Serialization,
+    self, Arguments, Attachments, DUBBO_VERSION, Event, Outcome, RequestBody, ResponseAttachments,
+    ResponseError, Serialization,
 };
 use super::codes;
 use super::config::Dubbo2Config;
@@ -586,12 +586,35 @@ fn dispatch(conn: &Conn, request: RequestBody<'_>) -> Dispatched {
         path,
         method: method_name,
         parameter_types,
-        mut args,
-        attachments: entries,
+        args,
+        attachments,
         ..
     } = request;
     let mut name = &*method_name;
     let descriptor = route.descriptor;
+    let mut args = match args {
+        Arguments::Values(values) => values,
+        Arguments::Encoded(bytes) => {
+            // The typed request straight from its bytes; anything that decoder cannot take
+            // goes to the service as values (which is where a type mismatch is reported).
+            if let Some(method) = descriptor.method(name)
+                && method.kind == CallKind::Unary
+                && let Some(decode) = method.hessian_request
+                && let Ok(payload) = decode(bytes)
+            {
+                return Dispatched::Call(invoke(conn, &route, method, payload, &attachments));
+            }
+            match Arguments::Encoded(bytes).into_values() {
+                Ok(values) => values,
+                Err(e) => {
+                    return Dispatched::error(
+                        codes::BAD_REQUEST,
+                        format!("Fail to decode request due to: {e}"),
+                    );
+                }
+            }
+        }
+    };
     if name == "$echo" && args.len() == 1 && descriptor.method(name).is_none() {
         let value = args.pop().unwrap_or_default();
         return Dispatched::Answer(Answer::Reply(Reply::unary(Payload::hessian(value))));
@@ -630,7 +653,8 @@ fn dispatch(conn: &Conn, request: RequestBody<'_>) -> Dispatched {
             streaming_message(method, &path),
         );
     }
-    Dispatched::Call(invoke(conn, &route, method, args, entries))
+    let payload = Payload::arguments(args);
+    Dispatched::Call(invoke(conn, &route, method, payload, &attachments))
 }
 
 fn streaming_message(method: &MethodDescriptor, service: &str) -> String {
@@ -666,18 +690,17 @@ fn invoke(
     conn: &Conn,
     route: &Route,
     method: &'static MethodDescriptor,
-    args: Vec<Value>,
-    entries: Vec<(Value, Value)>,
+    payload: Payload,
+    attachments: &Attachments<'_>,
 ) -> Call {
     let received = Instant::now();
-    let timeout = attachments::timeout(&entries);
-    let metadata = attachments::request_metadata(&entries);
-    drop(entries);
+    let timeout = attachments::timeout(attachments);
+    let metadata = attachments::request_metadata(attachments);
     let mut invocation = Invocation::new(
         Arc::clone(&route.target),
         method,
         metadata,
-        Body::Unary(Payload::arguments(args)),
+        Body::Unary(payload),
     );
     let deadline = timeout.map(|t| received + t);
     invocation.set_deadline(deadline);

@@ -29,6 +29,7 @@ pub(crate) static GENERIC_INVOKE: MethodDescriptor = MethodDescriptor {
     index: 0,
     request_class: "(Ljava/lang/String;[Ljava/lang/String;[Ljava/lang/Object;)",
     response_class: "java.lang.Object",
+    hessian_request: None,
 };
 
 /// The metadata key that makes a Dubbo2 call one-way when set to `false` (Java's `return`
@@ -53,6 +54,7 @@ fn java_method(name: &str, parameters: &str) -> &'static MethodDescriptor {
         index: 0,
         request_class: Box::leak(format!("({parameters})").into_boxed_str()),
         response_class: "java.lang.Object",
+        hessian_request: None,
     }));
     table.insert((name.to_owned(), parameters.to_owned()), method);
     method

@@ -248,6 +248,7 @@ impl JavaServiceBuilder {
                 index,
                 request_class: Box::leak(format!("({})", m.parameters).into_boxed_str()),
                 response_class: "java.lang.Object",
+                hessian_request: None,
             });
             handlers.push(m.handler);
         }

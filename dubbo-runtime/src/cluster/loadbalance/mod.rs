@@ -108,6 +108,7 @@ pub(crate) mod testing {
         index: 0,
         request_class: "",
         response_class: "",
+        hessian_request: None,
     };
 
     /// An invocation whose request is `payload` (protobuf bytes) with `metadata`.

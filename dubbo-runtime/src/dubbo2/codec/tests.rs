@@ -2,6 +2,7 @@
 //! and hostile input.
 
 use super::*;
+use crate::dubbo2::attachments;
 use crate::dubbo2::codes;
 use crate::dubbo2::frame::{FrameReader, HEADER_LEN, ReadEvent};
 use crate::java::JavaThrowable;
@@ -141,7 +142,14 @@ fn request_decodes_from_spec_bytes() {
     assert_eq!(req.version, "0.0.0");
     assert_eq!(req.method, "greet");
     assert_eq!(req.parameter_types, "Ljava/lang/String;");
-    assert_eq!(req.args, vec![Value::from("world")]);
+    // One argument and string attachments: the argument stays encoded, the attachments
+    // borrow from the body.
+    assert!(matches!(req.args, Arguments::Encoded(_)));
+    assert!(matches!(req.attachments, Attachments::Text(_)));
+    assert_eq!(
+        req.args.clone().into_values(),
+        Ok(vec![Value::from("world")])
+    );
     assert_eq!(req.attachment("timeout"), Some("3000"));
     assert_eq!(req.attachment("interface"), Some("demo.Greeter"));
     assert_eq!(req.attachment("group"), None);
@@ -173,7 +181,10 @@ fn requests_with_typed_attachments_or_none_decode() {
     w.value(&Value::Long(2)).unwrap();
     let without = w.finish();
     let req = decode_request(Serialization::Hessian2, &without).unwrap();
-    assert_eq!(req.args, vec![Value::Int(1), Value::Long(2)]);
+    assert_eq!(
+        req.args,
+        Arguments::Values(vec![Value::Int(1), Value::Long(2)])
+    );
     assert!(req.attachments.is_empty());
     let mut with = without.clone();
     with.extend(bytes(
@@ -390,7 +401,7 @@ fn fastjson_bodies_follow_the_spec() {
          {\"path\":\"demo.Greeter\",\"interface\":\"demo.Greeter\",\"version\":\"0.0.0\",\"timeout\":\"3000\"}\n"
     );
     let req = decode_request(Serialization::Fastjson, &frame.body).unwrap();
-    assert_eq!(req.args, vec![Value::from("world")]);
+    assert_eq!(req.args, Arguments::Values(vec![Value::from("world")]));
     assert_eq!(req.attachment("timeout"), Some("3000"));
     let hello = Payload::hessian(Value::from("hello world"));
     let resp = encode_response(
@@ -484,4 +495,112 @@ fn string_pair_attachments_encode_like_a_map() {
         let via_map = encode_response(ser, 1, Outcome::Value(&hello), map, 1024).unwrap();
         assert_eq!(direct.to_vec(), via_map.to_vec(), "{ser:?}");
     }
+}
+
+/// A Hessian request body: the five head strings, `args`, then `attachments` (if any).
+fn request_body(method: &str, types: &str, args: &[Value], attachments: Option<&Value>) -> Vec<u8> {
+    let mut w = BodyWriter::new(Serialization::Hessian2);
+    for s in ["2.0.2", "demo.Greeter", "1.0.0", method, types] {
+        w.string(s);
+    }
+    for a in args {
+        w.value(a).unwrap();
+    }
+    if let Some(a) = attachments {
+        w.value(a).unwrap();
+    }
+    w.finish()
+}
+
+#[test]
+fn plain_requests_decode_like_the_general_path() {
+    let object = Value::object(
+        "demo.HelloRequest",
+        vec![("name".into(), "x".into()), ("count".into(), Value::Int(2))],
+    );
+    let text = Value::map(vec![
+        ("path".into(), "demo.Greeter".into()),
+        ("group".into(), "g".into()),
+        ("timeout".into(), "3000".into()),
+        ("note".into(), "中文".into()),
+    ]);
+    let numbers = Value::map(vec![("timeout".into(), Value::Int(5))]);
+    let typed = Value::typed_map(
+        "java.util.LinkedHashMap",
+        vec![("group".into(), "g".into())],
+    );
+    let req = "Ldemo/HelloRequest;";
+    // (method, parameter types, arguments, attachments, read without building values)
+    type Case<'v> = (
+        &'static str,
+        &'static str,
+        Vec<Value>,
+        Option<&'v Value>,
+        bool,
+    );
+    let cases: [Case<'_>; 8] = [
+        ("sayHello", req, vec![object.clone()], Some(&text), true),
+        ("sayHello", req, vec![object.clone()], None, true),
+        (
+            "sayHello",
+            req,
+            vec![Value::list(vec![object.clone()])],
+            Some(&text),
+            true,
+        ),
+        // Attachments that are not all strings, null or typed: the general path.
+        ("sayHello", req, vec![object.clone()], Some(&numbers), false),
+        (
+            "sayHello",
+            req,
+            vec![object.clone()],
+            Some(&Value::Null),
+            false,
+        ),
+        ("sayHello", req, vec![object.clone()], Some(&typed), false),
+        // Two arguments, and `$` methods: the general path.
+        (
+            "add",
+            "II",
+            vec![Value::Int(1), Value::Int(2)],
+            Some(&text),
+            false,
+        ),
+        (
+            "$echo",
+            "Ljava/lang/Object;",
+            vec!["hi".into()],
+            Some(&text),
+            false,
+        ),
+    ];
+    for (method, types, args, attachments, plain) in cases {
+        let body = request_body(method, types, &args, attachments);
+        let fast = decode_request(Serialization::Hessian2, &body).unwrap();
+        let general = decode_request_values(Serialization::Hessian2, &body).unwrap();
+        assert_eq!(
+            matches!(fast.args, Arguments::Encoded(_)),
+            plain,
+            "{method} {attachments:?}"
+        );
+        assert_eq!((&fast.path, &fast.method), (&general.path, &general.method));
+        assert_eq!(fast.args.clone().into_values().unwrap(), args);
+        assert_eq!(general.args.clone().into_values().unwrap(), args);
+        for key in ["path", "group", "timeout", "note", "missing"] {
+            assert_eq!(fast.attachment(key), general.attachment(key), "{key}");
+        }
+        assert_eq!(
+            attachments::timeout(&fast.attachments),
+            attachments::timeout(&general.attachments)
+        );
+        assert_eq!(
+            attachments::request_metadata(&fast.attachments).len(),
+            attachments::request_metadata(&general.attachments).len()
+        );
+    }
+    // A malformed argument fails on both paths.
+    let mut body = request_body("sayHello", req, &[object], Some(&text));
+    let cut = body.iter().position(|&b| b == b'H').unwrap();
+    body.truncate(cut - 1);
+    assert!(decode_request(Serialization::Hessian2, &body).is_err());
 }

@@ -56,6 +56,9 @@ pub static GREETER_DESCRIPTOR: ::dubbo_runtime::codegen::ServiceDescriptor = ::d
             index: 0,
             request_class: <HelloRequest as ::dubbo_runtime::codegen::Message>::JAVA_CLASS,
             response_class: <HelloReply as ::dubbo_runtime::codegen::Message>::JAVA_CLASS,
+            hessian_request: ::core::option::Option::Some(
+                ::dubbo_runtime::codegen::hessian_request::<HelloRequest>,
+            ),
         },
         ::dubbo_runtime::codegen::MethodDescriptor {
             name: "SayHelloServerStream",
@@ -64,6 +67,9 @@ pub static GREETER_DESCRIPTOR: ::dubbo_runtime::codegen::ServiceDescriptor = ::d
             index: 1,
             request_class: <HelloRequest as ::dubbo_runtime::codegen::Message>::JAVA_CLASS,
             response_class: <HelloReply as ::dubbo_runtime::codegen::Message>::JAVA_CLASS,
+            hessian_request: ::core::option::Option::Some(
+                ::dubbo_runtime::codegen::hessian_request::<HelloRequest>,
+            ),
         },
         ::dubbo_runtime::codegen::MethodDescriptor {
             name: "SayHelloClientStream",
@@ -72,6 +78,9 @@ pub static GREETER_DESCRIPTOR: ::dubbo_runtime::codegen::ServiceDescriptor = ::d
             index: 2,
             request_class: <HelloRequest as ::dubbo_runtime::codegen::Message>::JAVA_CLASS,
             response_class: <HelloReply as ::dubbo_runtime::codegen::Message>::JAVA_CLASS,
+            hessian_request: ::core::option::Option::Some(
+                ::dubbo_runtime::codegen::hessian_request::<HelloRequest>,
+            ),
         },
         ::dubbo_runtime::codegen::MethodDescriptor {
             name: "SayHelloBidi",
@@ -80,6 +89,9 @@ pub static GREETER_DESCRIPTOR: ::dubbo_runtime::codegen::ServiceDescriptor = ::d
             index: 3,
             request_class: <HelloRequest as ::dubbo_runtime::codegen::Message>::JAVA_CLASS,
             response_class: <HelloReply as ::dubbo_runtime::codegen::Message>::JAVA_CLASS,
+            hessian_request: ::core::option::Option::Some(
+                ::dubbo_runtime::codegen::hessian_request::<HelloRequest>,
+            ),
         },
     ],
 };
