@@ -1269,35 +1269,37 @@ impl<'a> Decoder<'a> {
         let mut out = Vec::new();
         let mut tag = first;
         loop {
-            let start = self.pos.saturating_sub(1);
-            let (len, last) = match tag {
-                0x20..=0x2f => (usize::from(tag - 0x20), true),
-                0x34..=0x37 => (
-                    (usize::from(tag - 0x34) << 8) | usize::from(self.byte()?),
-                    true,
-                ),
-                b'B' => (
-                    usize::from(u16::from_be_bytes(self.take_array::<2>()?)),
-                    true,
-                ),
-                b'A' => (
-                    usize::from(u16::from_be_bytes(self.take_array::<2>()?)),
-                    false,
-                ),
-                _ => {
-                    return Err(Error::at(
-                        ErrorKind::Syntax,
-                        start,
-                        format!("expected a binary chunk, found byte 0x{tag:02x}"),
-                    ));
-                }
-            };
+            let (len, last) = self.binary_chunk(tag)?;
             out.extend_from_slice(self.take(len)?);
             if last {
                 return Ok(out);
             }
             tag = self.byte()?;
         }
+    }
+
+    /// The length of a binary chunk whose tag (consumed) is `tag`, and whether it is the
+    /// last chunk.
+    fn binary_chunk(&mut self, tag: u8) -> Result<(usize, bool)> {
+        let start = self.pos.saturating_sub(1);
+        Ok(match tag {
+            0x20..=0x2f => (usize::from(tag - 0x20), true),
+            0x34..=0x37 => (
+                (usize::from(tag - 0x34) << 8) | usize::from(self.byte()?),
+                true,
+            ),
+            b'B' | b'A' => (
+                usize::from(u16::from_be_bytes(self.take_array::<2>()?)),
+                tag == b'B',
+            ),
+            _ => {
+                return Err(Error::at(
+                    ErrorKind::Syntax,
+                    start,
+                    format!("expected a binary chunk, found byte 0x{tag:02x}"),
+                ));
+            }
+        })
     }
 
     // ----------------------------------------------------------------

@@ -317,25 +317,7 @@ impl<'a> Decoder<'a> {
     fn skip_binary(&mut self, first: u8) -> Result<()> {
         let mut tag = first;
         loop {
-            let start = self.pos.saturating_sub(1);
-            let (len, last) = match tag {
-                0x20..=0x2f => (usize::from(tag - 0x20), true),
-                0x34..=0x37 => (
-                    (usize::from(tag - 0x34) << 8) | usize::from(self.byte()?),
-                    true,
-                ),
-                b'B' | b'A' => (
-                    usize::from(u16::from_be_bytes(self.take_array::<2>()?)),
-                    tag == b'B',
-                ),
-                _ => {
-                    return Err(Error::at(
-                        ErrorKind::Syntax,
-                        start,
-                        format!("expected a binary chunk, found byte 0x{tag:02x}"),
-                    ));
-                }
-            };
+            let (len, last) = self.binary_chunk(tag)?;
             self.take(len)?;
             if last {
                 return Ok(());
