@@ -13,8 +13,11 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::limits::Limits;
 use crate::value::Value;
 
+mod classes;
 mod skip;
 pub(crate) mod stream;
+
+use classes::ClassTable;
 
 pub use skip::StrPairs;
 
@@ -50,12 +53,7 @@ pub struct Decoder<'a> {
     input: &'a [u8],
     pos: usize,
     limits: Limits,
-    classes: Vec<ClassDef>,
-    /// Class and field names of all class definitions, concatenated (one
-    /// allocation instead of one per name).
-    class_text: String,
-    /// Spans in `class_text` of the field names of all class definitions.
-    field_spans: Vec<(usize, usize)>,
+    classes: ClassTable,
     types: Vec<String>,
     slots: Vec<Slot>,
     /// Completed top-level container values (by top-level ordinal) that
@@ -87,8 +85,6 @@ impl Drop for Decoder<'_> {
     fn drop(&mut self) {
         Scratch {
             classes: std::mem::take(&mut self.classes),
-            class_text: std::mem::take(&mut self.class_text),
-            field_spans: std::mem::take(&mut self.field_spans),
             slots: std::mem::take(&mut self.slots),
             stack: std::mem::take(&mut self.stack),
         }
@@ -98,12 +94,11 @@ impl Drop for Decoder<'_> {
 
 /// The working buffers of a decoder. A decoder takes them over from the previous decoder
 /// dropped on the same thread (one body after another on a connection), so that decoding a
-/// typical body allocates only for the values it returns.
+/// typical body allocates only for the values it returns, and class definitions repeated
+/// from the previous body are not parsed again (see [`ClassTable`]).
 #[derive(Default)]
 struct Scratch {
-    classes: Vec<ClassDef>,
-    class_text: String,
-    field_spans: Vec<(usize, usize)>,
+    classes: ClassTable,
     slots: Vec<Slot>,
     stack: Vec<Frame>,
 }
@@ -130,37 +125,13 @@ impl Scratch {
         fn small<T>(v: &Vec<T>) -> bool {
             v.capacity().saturating_mul(std::mem::size_of::<T>()) <= SCRATCH_KEEP_BYTES
         }
-        if !(small(&self.classes)
-            && self.class_text.capacity() <= SCRATCH_KEEP_BYTES
-            && small(&self.field_spans)
-            && small(&self.slots)
-            && small(&self.stack))
-        {
+        if !(self.classes.hand_over() && small(&self.slots) && small(&self.stack)) {
             return;
         }
-        self.classes.clear();
-        self.class_text.clear();
-        self.field_spans.clear();
         self.slots.clear();
         self.stack.clear();
         // Fails only while the thread is being torn down: the buffers are then just freed.
         let _ = SCRATCH.try_with(|cell| cell.set(Some(self)));
-    }
-}
-
-/// A class definition: spans in [`Decoder::class_text`] and
-/// [`Decoder::field_spans`].
-#[derive(Debug, Clone, Copy)]
-struct ClassDef {
-    /// Span of the class name in `class_text`.
-    name: (usize, usize),
-    /// Range of its field-name spans in `field_spans`.
-    fields: (usize, usize),
-}
-
-impl ClassDef {
-    fn field_count(&self) -> usize {
-        self.fields.1 - self.fields.0
     }
 }
 
@@ -285,8 +256,6 @@ impl<'a> Decoder<'a> {
             pos: 0,
             limits: Limits::default(),
             classes: scratch.classes,
-            class_text: scratch.class_text,
-            field_spans: scratch.field_spans,
             types: Vec::new(),
             slots: scratch.slots,
             tops: Vec::new(),
@@ -535,7 +504,7 @@ impl<'a> Decoder<'a> {
                 class: self
                     .classes
                     .get(class)
-                    .and_then(|d| self.class_text.get(d.name.0..d.name.1))
+                    .map(|d| self.classes.class_name(d))
                     .unwrap_or_default()
                     .to_owned(),
                 fields,
@@ -576,8 +545,7 @@ impl<'a> Decoder<'a> {
                 let name = self
                     .classes
                     .get(*class)
-                    .and_then(|d| self.field_spans.get(d.fields.0 + fields.len()))
-                    .and_then(|&(from, to)| self.class_text.get(from..to))
+                    .and_then(|d| self.classes.field_name(d.field_range().0 + fields.len()))
                     .unwrap_or_default()
                     .to_owned();
                 fields.push((name, value));
@@ -919,34 +887,51 @@ impl<'a> Decoder<'a> {
     // ----------------------------------------------------------------
     // class definitions and types
 
+    /// Reads a class definition (its `C` consumed) into the class table, or takes it from
+    /// the table's entries left by the previous decoder when the bytes are the same.
     fn read_class_def(&mut self) -> Result<()> {
-        let mut text = std::mem::take(&mut self.class_text);
-        if text.capacity() == 0 {
-            // Room for a typical class definition, bounded by the input.
-            text.reserve(self.input.len().saturating_sub(self.pos).min(256));
+        let start = self.pos;
+        let max_fields = self.limits.max_container_len;
+        if let Some(len) = self.classes.reuse(&self.input[start..], max_fields) {
+            self.pos += len;
+            return Ok(());
         }
+        let new = self.classes.begin();
+        let mut text = std::mem::take(self.classes.text_mut());
         let r = self.read_class_def_into(&mut text);
-        self.class_text = text;
-        r
+        *self.classes.text_mut() = text;
+        let name_end = r?;
+        let input: &'a [u8] = self.input;
+        self.classes.finish(new, name_end, &input[start..self.pos]);
+        Ok(())
     }
 
-    fn read_class_def_into(&mut self, text: &mut String) -> Result<()> {
-        let start = text.len();
-        self.read_raw_string_into("class name", text)?;
-        let name = (start, text.len());
+    /// Appends the names of a class definition to `text`, recording its field names; returns
+    /// where the class name ends.
+    fn read_class_def_into(&mut self, text: &mut String) -> Result<usize> {
+        self.read_name_into("class name", text)?;
+        let name_end = text.len();
         let n = self.read_len()?;
-        let first = self.field_spans.len();
-        self.field_spans.reserve(n.min(4096));
         for _ in 0..n {
-            let start = text.len();
-            self.read_raw_string_into("field name", text)?;
-            self.field_spans.push((start, text.len()));
+            let from = text.len();
+            self.read_name_into("field name", text)?;
+            self.classes.push_field_span(from, text.len());
         }
-        self.classes.push(ClassDef {
-            name,
-            fields: (first, self.field_spans.len()),
-        });
-        Ok(())
+        Ok(name_end)
+    }
+
+    /// Appends a class or field name (a string, not null) to `text`: a short ASCII name, as
+    /// nearly all are, straight from the input.
+    fn read_name_into(&mut self, what: &str, text: &mut String) -> Result<()> {
+        if let Some(&tag @ (0x00..=0x1f | 0x30..=0x33)) = self.input.get(self.pos) {
+            self.pos += 1;
+            if let Some(name) = self.read_short_ascii(tag) {
+                text.push_str(name);
+                return Ok(());
+            }
+            self.pos -= 1;
+        }
+        self.read_raw_string_into(what, text)
     }
 
     /// Reads a list/map type: a string (added to the type table) or an int
@@ -1022,6 +1007,14 @@ impl<'a> Decoder<'a> {
     /// A container length: non-negative, within limits, and not more than
     /// the bytes left (every element takes at least one byte).
     fn read_len(&mut self) -> Result<usize> {
+        // One-byte lengths (0 to 47), the usual field counts and list sizes.
+        if let Some(&tag @ 0x90..=0xbf) = self.input.get(self.pos) {
+            let n = usize::from(tag - 0x90);
+            if n <= self.limits.max_container_len && n < self.input.len() - self.pos {
+                self.pos += 1;
+                return Ok(n);
+            }
+        }
         let start = self.pos;
         let v = self.read_raw_int("length")?;
         let n = usize::try_from(v)

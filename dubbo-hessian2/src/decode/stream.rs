@@ -109,6 +109,21 @@ impl<'d, 'a> Streamed<'d, 'a> {
 
     /// Reads the next value, which [`Streamed::open`] found to be a scalar.
     fn scalar(&mut self) -> Result<Value> {
+        // The commonest leaves of a message, without the general reader's dispatch.
+        match self.dec.input.get(self.dec.pos) {
+            Some(&tag @ (0x00..=0x1f | 0x30..=0x33)) => {
+                self.dec.pos += 1;
+                if let Some(s) = self.dec.read_short_ascii(tag) {
+                    return Ok(Value::String(s.to_owned()));
+                }
+                self.dec.pos -= 1;
+            }
+            Some(&tag @ 0x80..=0xbf) => {
+                self.dec.pos += 1;
+                return Ok(Value::Int(i32::from(tag) - 0x90));
+            }
+            _ => {}
+        }
         match self.dec.read_item()? {
             Item::Value(v, _) => Ok(v),
             Item::Opened => Err(fall_back()),
@@ -144,7 +159,7 @@ impl<'d, 'a> Streamed<'d, 'a> {
                 let Some(def) = self.dec.classes.get(class) else {
                     return Err(fall_back());
                 };
-                let (first, end) = def.fields;
+                let (first, end) = def.field_range();
                 let mut fields = Fields {
                     de: self.child(),
                     next: first,
@@ -453,11 +468,11 @@ impl<'de> MapAccess<'de> for Fields<'_, '_> {
         if self.next >= self.end {
             return Ok(None);
         }
-        let dec = &*self.de.dec;
-        let name = dec
-            .field_spans
-            .get(self.next)
-            .and_then(|&(from, to)| dec.class_text.get(from..to))
+        let name = self
+            .de
+            .dec
+            .classes
+            .field_name(self.next)
             .ok_or_else(fall_back)?;
         self.next += 1;
         seed.deserialize(Key(name)).map(Some)
