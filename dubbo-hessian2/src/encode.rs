@@ -570,6 +570,22 @@ impl Encoder {
     where
         I: ExactSizeIterator<Item = &'f str> + Clone,
     {
+        self.begin_object_as(class, fields, enum_name, depth, None)
+    }
+
+    /// [`Encoder::begin_object`] with the class definition already encoded
+    /// ([`class_def_bytes`]), for the shapes of serde structs.
+    pub(crate) fn begin_object_as<'f, I>(
+        &mut self,
+        class: &'f str,
+        fields: I,
+        enum_name: Option<&str>,
+        depth: usize,
+        encoded_def: Option<&[u8]>,
+    ) -> Result<Option<usize>>
+    where
+        I: ExactSizeIterator<Item = &'f str> + Clone,
+    {
         let enum_key = match enum_name {
             Some(n) if !self.no_enum_refs => Some([class, n]),
             _ => None,
@@ -585,7 +601,7 @@ impl Encoder {
         if let Some(key) = enum_key {
             self.enum_refs.insert(key, self.ref_count - 1);
         }
-        let index = self.class_index(class, fields)?;
+        let index = self.class_index(class, fields, encoded_def)?;
         if index <= 15 {
             self.buf.push(0x60 + index as u8);
         } else {
@@ -659,7 +675,12 @@ impl Encoder {
 
     /// Returns the class-definition index for (class, field names), writing
     /// the definition first if this stream has not seen it.
-    fn class_index<'f, I>(&mut self, class: &'f str, fields: I) -> Result<usize>
+    fn class_index<'f, I>(
+        &mut self,
+        class: &'f str,
+        fields: I,
+        encoded_def: Option<&[u8]>,
+    ) -> Result<usize>
     where
         I: ExactSizeIterator<Item = &'f str> + Clone,
     {
@@ -668,15 +689,35 @@ impl Encoder {
             return Ok(index);
         }
         let index = self.classes.len();
+        match encoded_def {
+            Some(def) => self.buf.extend_from_slice(def),
+            None => self.write_class_def(class, fields)?,
+        }
+        self.classes.insert(key, index);
+        Ok(index)
+    }
+
+    fn write_class_def<'f>(
+        &mut self,
+        class: &str,
+        fields: impl ExactSizeIterator<Item = &'f str>,
+    ) -> Result<()> {
         self.buf.push(b'C');
         self.write_string(class);
         self.write_int(to_i32(fields.len())?);
         for name in fields {
             self.write_string(name);
         }
-        self.classes.insert(key, index);
-        Ok(index)
+        Ok(())
     }
+}
+
+/// The encoding of a class definition (`C`, the class name, the field count and names), as
+/// [`Encoder::begin_object`] writes it.
+pub(crate) fn class_def_bytes(class: &str, fields: &[&str]) -> Result<Vec<u8>> {
+    let mut enc = Encoder::new();
+    enc.write_class_def(class, fields.iter().copied())?;
+    Ok(enc.into_bytes())
 }
 
 /// The encoder's state at some point, see [`Encoder::mark`].

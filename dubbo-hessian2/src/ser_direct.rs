@@ -89,7 +89,14 @@ const SHAPES_MAX: usize = 256;
 struct Shape {
     name: &'static str,
     len: usize,
-    fields: Rc<[&'static str]>,
+    learned: Rc<Learned>,
+}
+
+/// What is known about a struct's shape.
+struct Learned {
+    fields: Box<[&'static str]>,
+    /// The class definition, encoded once.
+    def: Box<[u8]>,
 }
 
 #[derive(Default)]
@@ -103,14 +110,15 @@ thread_local! {
     static SHAPES: RefCell<Shapes> = RefCell::new(Shapes::default());
 }
 
-fn shape_of(name: &'static str, len: usize) -> Option<Rc<[&'static str]>> {
+/// The field names of struct `name` with `len` fields, and its encoded class definition.
+fn shape_of(name: &'static str, len: usize) -> Option<Rc<Learned>> {
     SHAPES
         .try_with(|s| {
             s.borrow()
                 .list
                 .iter()
                 .find(|sh| sh.len == len && sh.name == name)
-                .map(|sh| sh.fields.clone())
+                .map(|sh| sh.learned.clone())
         })
         .ok()
         .flatten()
@@ -119,11 +127,17 @@ fn shape_of(name: &'static str, len: usize) -> Option<Rc<[&'static str]>> {
 fn learn_shape(name: &'static str, len: usize, fields: Vec<&'static str>) {
     // Nothing is learned while the thread is being torn down.
     let _ = SHAPES.try_with(|s| {
+        let Ok(def) = crate::encode::class_def_bytes(name, &fields) else {
+            return;
+        };
         let mut s = s.borrow_mut();
         let shape = Shape {
             name,
             len,
-            fields: fields.into(),
+            learned: Rc::new(Learned {
+                fields: fields.into(),
+                def: def.into(),
+            }),
         };
         if let Some(old) = s
             .list
@@ -371,33 +385,36 @@ impl<'s, 'e> ser::Serializer for Direct<'s, 'e> {
         })
     }
     fn serialize_struct(self, name: &'static str, len: usize) -> Result<StructSer<'s, 'e>> {
-        let Some(fields) = shape_of(name, len) else {
+        let Some(shape) = shape_of(name, len) else {
             // Learn the field names; this attempt is abandoned.
             self.st.bail();
             return Ok(StructSer {
                 st: self.st,
                 depth: 0,
                 this: None,
-                fields: None,
+                shape: None,
                 next: 0,
                 learn: Some((name, len, Vec::with_capacity(len.min(64)))),
             });
         };
-        if *fields == ["name"] {
+        if *shape.fields == ["name"] {
             // Possibly an enum constant for `write_value`.
             return Err(self.st.bail());
         }
         let this = self.st.enc.next_tree_index();
-        let r = self
-            .st
-            .enc
-            .begin_object(name, fields.iter().copied(), None, self.depth);
+        let r = self.st.enc.begin_object_as(
+            name,
+            shape.fields.iter().copied(),
+            None,
+            self.depth,
+            Some(&shape.def),
+        );
         let depth = self.st.check(r)?.ok_or_else(|| self.st.bail())?;
         Ok(StructSer {
             st: self.st,
             depth,
             this: Some(this),
-            fields: Some(fields),
+            shape: Some(shape),
             next: 0,
             learn: None,
         })
@@ -579,7 +596,7 @@ struct StructSer<'s, 'e> {
     st: &'s mut State<'e>,
     depth: usize,
     this: Option<usize>,
-    fields: Option<Rc<[&'static str]>>,
+    shape: Option<Rc<Learned>>,
     next: usize,
     learn: Option<(&'static str, usize, Vec<&'static str>)>,
 }
@@ -596,7 +613,7 @@ impl ser::SerializeStruct for StructSer<'_, '_> {
             names.push(key);
             return Ok(());
         }
-        let expected = self.fields.as_ref().and_then(|f| f.get(self.next));
+        let expected = self.shape.as_ref().and_then(|s| s.fields.get(self.next));
         if expected != Some(&key) {
             return Err(self.st.bail());
         }
@@ -612,7 +629,7 @@ impl ser::SerializeStruct for StructSer<'_, '_> {
             learn_shape(name, len, names);
             return Err(self.st.bail());
         }
-        if self.fields.as_ref().map(|f| f.len()) != Some(self.next) {
+        if self.shape.as_ref().map(|s| s.fields.len()) != Some(self.next) {
             return Err(self.st.bail());
         }
         Ok(())
