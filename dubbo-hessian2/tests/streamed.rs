@@ -7,9 +7,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use common::{arb_value, leaf};
-use dubbo_hessian2::{Decoder, Encoder, ErrorKind, Result, Value, from_slice, to_vec};
+use dubbo_hessian2::{Decoder, Encoder, ErrorKind, Limits, Result, Value, from_slice, to_vec};
 use proptest::collection::vec;
 use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
 use serde::de::{DeserializeOwned, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
@@ -344,22 +345,68 @@ fn skip_value_then_read_str_map() {
     );
 }
 
+/// `skip_value` accepts exactly what `read_value` accepts, and ends where it ends.
+fn skip_agrees(bytes: &[u8], limits: Limits) -> std::result::Result<(), TestCaseError> {
+    let mut read = Decoder::new(bytes).with_limits(limits);
+    let mut skip = Decoder::new(bytes).with_limits(limits);
+    let read_ok = read.read_value().is_ok();
+    let skipped = skip.skip_value();
+    prop_assert_eq!(read_ok, skipped.is_ok(), "{:02x?}", bytes);
+    if read_ok {
+        prop_assert_eq!(read.position(), skip.position());
+    }
+    Ok(())
+}
+
+/// Lists whose later items refer (`Q`) to earlier containers, some nested deep.
+fn with_references() -> impl Strategy<Value = Vec<u8>> {
+    (1..6usize, vec(0..4u8, 1..6)).prop_map(|(depth, refs)| {
+        // [ [[…[1]…]], Q #k, … ]: containers 0 (outer list) .. depth (innermost).
+        let mut bytes = vec![0x78 + refs.len() as u8 + 1];
+        bytes.extend(std::iter::repeat_n(0x79, depth));
+        bytes.push(0x91);
+        for r in refs {
+            bytes.extend([b'Q', 0x90 + r]);
+        }
+        bytes
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
 
-    /// `skip_value` accepts exactly what `read_value` accepts, and ends where it ends.
     #[test]
     fn skip_agrees_with_read_value(bytes in prop_oneof![
         arb_value().prop_map(|v| encode(&[v])),
+        with_references(),
         vec(any::<u8>(), 0..120),
     ]) {
-        let mut read = Decoder::new(&bytes);
-        let mut skip = Decoder::new(&bytes);
-        let read_ok = read.read_value().is_ok();
-        let skipped = skip.skip_value();
-        prop_assert_eq!(read_ok, skipped.is_ok(), "{:02x?}", bytes);
-        if read_ok {
-            prop_assert_eq!(read.position(), skip.position());
-        }
+        skip_agrees(&bytes, Limits::default())?;
+        skip_agrees(&bytes, Limits::default().max_depth(3).max_container_len(3))?;
     }
+}
+
+#[test]
+fn skipped_references_meet_the_limits() {
+    // [[[]], Q #2]: the copy of the innermost list nests one level deeper than 2.
+    skip_agrees(
+        &[0x7a, 0x78, 0x79, b'Q', 0x91],
+        Limits::default().max_depth(2),
+    )
+    .unwrap();
+    // Forty levels of [Q #i, Q #i] double what the references copy each time.
+    // Container 0 is the outer list, 1 is [1], item i (container i + 2) refers twice to i + 1.
+    let mut bytes = vec![b'X', 0x90 + 41, 0x79, 0x91];
+    for i in 1..=40i32 {
+        let index = dubbo_hessian2::to_vec(&i).unwrap();
+        bytes.extend([0x7a, b'Q']);
+        bytes.extend(&index);
+        bytes.push(b'Q');
+        bytes.extend(&index);
+    }
+    skip_agrees(&bytes, Limits::default()).unwrap();
+    assert_eq!(
+        Decoder::new(&bytes).skip_value().unwrap_err().kind(),
+        ErrorKind::Limit
+    );
 }

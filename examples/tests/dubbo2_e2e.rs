@@ -290,19 +290,32 @@ async fn read_frame(stream: &mut TcpStream) -> Option<(Header, bytes::Bytes)> {
 }
 
 fn request_frame(id: i64, two_way: bool, path: &str, method: &str, arg: &str) -> Vec<u8> {
+    let head = RequestHead {
+        path,
+        version: "1.0.0",
+        method,
+        parameter_types: "Ljava/lang/String;",
+    };
+    encode_frame(id, two_way, head, &arg.into(), &Value::map(vec![]))
+}
+
+/// A Hessian request frame with one argument.
+fn encode_frame(
+    id: i64,
+    two_way: bool,
+    head: RequestHead<'_>,
+    arg: &Value,
+    attachments: &Value,
+) -> Vec<u8> {
+    let arg = Payload::hessian(arg.clone());
     codec::encode_request(
         Serialization::Hessian2,
         id,
         two_way,
-        RequestHead {
-            path,
-            version: "1.0.0",
-            method,
-            parameter_types: "Ljava/lang/String;",
-        },
+        head,
         1,
-        &Payload::hessian(Value::from(arg)),
-        &Value::map(vec![]),
+        &arg,
+        attachments,
         1 << 20,
     )
     .unwrap()
@@ -842,6 +855,58 @@ async fn a_panicking_handler_gets_a_server_error_and_the_connection_goes_on() {
             );
         }
         assert_eq!(hello(&c, "still here").await.unwrap(), "Hello still here");
+        server.shutdown().await;
+    })
+    .await;
+}
+
+/// A raw `sayHello` request to the generated Greeter with `arg` as its argument.
+fn greeter_frame(id: i64, arg: &Value) -> Vec<u8> {
+    let head = RequestHead {
+        path: "org.apache.dubbo.sample.Greeter",
+        version: "",
+        method: "sayHello",
+        parameter_types: "Lorg/apache/dubbo/sample/HelloRequest;",
+    };
+    let attachments = Value::map(vec![("timeout".into(), "5000".into())]);
+    encode_frame(id, true, head, arg, &attachments)
+}
+
+#[tokio::test]
+async fn generated_methods_read_their_argument_typed_or_report_a_mismatch() {
+    bounded("typed arguments", async {
+        let server = serve(Arc::default()).await;
+        let mut s = TcpStream::connect(server.local_addr()).await.unwrap();
+        // The argument object, read straight into `HelloRequest`.
+        let typed = Value::object(
+            "org.apache.dubbo.sample.HelloRequest",
+            vec![
+                ("name".into(), "raw".into()),
+                ("payload".into(), Value::Binary(vec![1, 2])),
+            ],
+        );
+        s.write_all(&greeter_frame(1, &typed)).await.unwrap();
+        let (h, body) = read_frame(&mut s).await.unwrap();
+        match codec::decode_response(Serialization::Hessian2, h.status, &body).unwrap() {
+            ResponseBody::Value(v, _) => {
+                assert_eq!(v.get("message").and_then(Value::as_str), Some("Hello raw"));
+                assert_eq!(v.get("payload"), Some(&Value::Binary(vec![1, 2])));
+            }
+            other => panic!("{other:?}"),
+        }
+        // A string where a `HelloRequest` is declared: the typed read fails, the values go to
+        // the service, whose decoding reports the mismatch as an exception.
+        s.write_all(&greeter_frame(2, &"x".into())).await.unwrap();
+        let (h, body) = read_frame(&mut s).await.unwrap();
+        assert_eq!((h.id, h.status), (2, codes::OK));
+        match codec::decode_response(Serialization::Hessian2, h.status, &body).unwrap() {
+            ResponseBody::Exception(e, _) => {
+                let text = format!("{e:?}");
+                assert!(text.contains("cannot decode"), "{text}");
+                assert!(text.contains("HelloRequest"), "{text}");
+            }
+            other => panic!("{other:?}"),
+        }
         server.shutdown().await;
     })
     .await;

@@ -65,6 +65,11 @@ impl ClassTable {
         self.text.get(from..to)
     }
 
+    /// Forgets the definitions read after the first `live` (they stay as reusable entries).
+    pub(super) fn rewind(&mut self, live: usize) {
+        self.live = self.live.min(live);
+    }
+
     /// If `input` starts with the encoding of the next definition left by the previous
     /// decoder (and its field count is within `max_fields`), takes that definition and
     /// returns the length of its encoding.

@@ -24,7 +24,8 @@ impl<'a> Decoder<'a> {
     /// Moves past the next value without building it and returns its bytes.
     ///
     /// The value is checked as [`read_value`](Self::read_value) would check it (syntax,
-    /// text encoding, class and type references, depth and length limits), and the class
+    /// text encoding, class and type references, depth and length limits; a value holding
+    /// references is read in full, so that what they copy is checked too), and the class
     /// definitions and type names in it are recorded, so later values may use them. Its
     /// containers are not kept, though: after a skip, a reference (`Q`) in a later value fails
     /// with [`ErrorKind::BadReference`].
@@ -48,21 +49,48 @@ impl<'a> Decoder<'a> {
         }
         let input: &'a [u8] = self.input;
         let start = self.pos;
+        let (classes, types) = (self.classes.len(), self.types.len());
         let mut walk = Walk::default();
-        match self.skip_one(0, &mut walk) {
-            Ok(()) => {
-                self.skipped = true;
+        let skipped = self.skip_one(0, &mut walk);
+        let result = match skipped {
+            Ok(()) if !walk.saw_ref => {
                 if self.retain {
                     self.tops.push(None);
                 }
                 self.completed += 1;
-                Ok(&input[start..self.pos])
+                Ok(())
+            }
+            // References are checked (what they copy, how deep) by resolving them: a value
+            // with references is read in full, from the same state.
+            Ok(()) => {
+                self.pos = start;
+                self.classes.rewind(classes);
+                self.types.truncate(types);
+                self.read_value().map(drop)
             }
             Err(e) => {
                 self.poisoned = true;
                 Err(e)
             }
-        }
+        };
+        self.skipped = true;
+        result.map(|()| &input[start..self.pos])
+    }
+
+    /// Whether the decoder has read no class definitions, type names or containers yet, so
+    /// that the bytes of the next value decode the same on their own (with a new decoder).
+    ///
+    /// ```
+    /// use dubbo_hessian2::Decoder;
+    ///
+    /// let mut dec = Decoder::new(&[0x01, b'x', 0x79, 0x91]);
+    /// dec.read_str().unwrap();
+    /// assert!(dec.tables_empty());
+    /// dec.read_value().unwrap(); // [1]: a container, which later values may refer to
+    /// assert!(!dec.tables_empty());
+    /// ```
+    pub fn tables_empty(&self) -> bool {
+        self.classes.len() == 0 && self.types.is_empty() && self.slots.is_empty() && !self.skipped
     }
 
     /// Reads the next value if it is an untyped map (`H`) whose keys and values are all
@@ -277,7 +305,10 @@ impl<'a> Decoder<'a> {
     fn skip_items(&mut self, len: Option<usize>, depth: usize, walk: &mut Walk) -> Result<()> {
         let inner = self.enter_skipped(depth, walk)?;
         match len {
-            Some(n) => (0..n).try_for_each(|_| self.skip_one(inner, walk)),
+            Some(n) => {
+                self.too_long(n)?;
+                (0..n).try_for_each(|_| self.skip_one(inner, walk))
+            }
             None => {
                 let mut n = 0usize;
                 while self.input.get(self.pos) != Some(&b'Z') {

@@ -410,9 +410,14 @@ impl Entries<'_, '_> {
         self.ended
     }
 
-    /// Entries the visitor left unread are ignored, as on the `Value` path.
+    /// Entries the visitor left unread are ignored, as on the `Value` path (which still
+    /// counts them against the length limit).
     fn finish(&mut self) -> Result<()> {
         while !self.at_end() {
+            self.read += 1;
+            if self.read > self.de.dec.limits.max_container_len {
+                return Err(fall_back());
+            }
             self.de.skip()?;
             self.de.skip()?;
         }
@@ -588,6 +593,7 @@ mod tests {
     use serde::{Deserialize, Serialize};
 
     use super::*;
+    use crate::Limits;
 
     /// The streaming path alone, without the fallback.
     fn streamed<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
@@ -640,6 +646,41 @@ mod tests {
             id: i64,
         }
         assert_eq!(streamed::<IdOnly>(&bytes).unwrap(), IdOnly { id: 7 });
+    }
+
+    /// Reads a map's first entry only.
+    struct FirstKey(Option<i32>);
+
+    impl<'de> Deserialize<'de> for FirstKey {
+        fn deserialize<D: de::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = FirstKey;
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("a map")
+                }
+                fn visit_map<A: MapAccess<'de>>(
+                    self,
+                    mut a: A,
+                ) -> std::result::Result<FirstKey, A::Error> {
+                    Ok(FirstKey(a.next_entry::<i32, i32>()?.map(|(k, _)| k)))
+                }
+            }
+            d.deserialize_map(V)
+        }
+    }
+
+    #[test]
+    fn unread_entries_still_count_against_the_length_limit() {
+        // {1: 1, 2: 2, 3: 3}
+        let bytes = [b'H', 0x91, 0x91, 0x92, 0x92, 0x93, 0x93, b'Z'];
+        let read = |max| {
+            let mut dec =
+                Decoder::new(&bytes).with_limits(Limits::default().max_container_len(max));
+            FirstKey::deserialize(Streamed::new(&mut dec)).map(|f| f.0)
+        };
+        assert_eq!(read(3).unwrap(), Some(1));
+        assert!(read(2).is_err());
     }
 
     #[test]

@@ -427,8 +427,10 @@ fn decode_plain_request(body: &[u8]) -> Option<RequestBody<'_>> {
     let BodyReader::Hessian(d) = &mut r else {
         return None;
     };
-    // Generic calls and `$echo` take their arguments as values.
-    if request.count != 1 || request.body.method.starts_with('$') {
+    // Generic calls and `$echo` take their arguments as values; an argument that may depend
+    // on definitions in front of it (a class defined before the head strings) cannot be
+    // decoded on its own.
+    if request.count != 1 || request.body.method.starts_with('$') || !d.tables_empty() {
         return None;
     }
     let arg = d.skip_value().ok()?;

@@ -598,6 +598,26 @@ fn plain_requests_decode_like_the_general_path() {
             attachments::request_metadata(&general.attachments).len()
         );
     }
+    // A class defined in front of the head strings: the argument cannot be read on its own.
+    let head_class = bytes(
+        r#"43 03 "a.A" 91 04 "name" 05 "2.0.2" 0c "demo.Greeter" 05 "0.0.0" 05 "greet"
+        05 "La/A;" 60 01 "x" 48 07 "timeout" 04 "3000" 5a"#,
+    );
+    let fast = decode_request(Serialization::Hessian2, &head_class).unwrap();
+    assert!(matches!(fast.args, Arguments::Values(_)));
+    assert_eq!(
+        fast.args.into_values().unwrap(),
+        [Value::object("a.A", vec![("name".into(), "x".into())])]
+    );
+    // A reference inside the argument (the list's second item is the first).
+    let shared = bytes(
+        r#"05 "2.0.2" 0c "demo.Greeter" 05 "0.0.0" 05 "greet" 10 "Ljava/util/List;"
+        7a 79 91 51 91 48 5a"#,
+    );
+    let fast = decode_request(Serialization::Hessian2, &shared).unwrap();
+    let general = decode_request_values(Serialization::Hessian2, &shared).unwrap();
+    assert!(matches!(fast.args, Arguments::Encoded(_)));
+    assert_eq!(fast.args.into_values(), general.args.into_values());
     // A malformed argument fails on both paths.
     let mut body = request_body("sayHello", req, &[object], Some(&text));
     let cut = body.iter().position(|&b| b == b'H').unwrap();
