@@ -5,12 +5,17 @@
 //!   same values (for values without cyclic references);
 //! * the serde paths over the decoded values never panic;
 //! * reading strings with `read_str` (borrowed when possible) sees the same
-//!   values as `read_value`, and leaves later references intact.
+//!   values as `read_value`, and leaves later references intact;
+//! * `from_slice` (typed values read straight from the input) gives what the
+//!   `Value` path gives, and `skip_value` accepts what `read_value` accepts,
+//!   ending at the same byte.
 #![no_main]
 
 use std::collections::HashMap;
 
-use dubbo_hessian2::{Decoder, Encoder, Value, from_value, java::JavaThrowable, to_value};
+use dubbo_hessian2::{
+    Decoder, Encoder, Value, from_slice, from_value, java::JavaThrowable, to_value,
+};
 use libfuzzer_sys::fuzz_target;
 
 #[derive(serde::Deserialize, Debug)]
@@ -20,6 +25,35 @@ struct Pojo {
     id: i64,
     tags: Vec<String>,
     extra: HashMap<String, Value>,
+}
+
+#[derive(serde::Deserialize, Debug, PartialEq)]
+#[serde(default)]
+struct Typed {
+    name: Option<String>,
+    id: i64,
+    tags: Vec<String>,
+    extra: HashMap<String, Option<i64>>,
+    bytes: Vec<u8>,
+}
+
+impl Default for Typed {
+    fn default() -> Self {
+        Typed {
+            name: None,
+            id: 0,
+            tags: Vec::new(),
+            extra: HashMap::new(),
+            bytes: Vec::new(),
+        }
+    }
+}
+
+/// `from_slice` and the `Value` path agree on `data` read as `T`.
+fn same_as_value_path<T: serde::de::DeserializeOwned + PartialEq + std::fmt::Debug>(data: &[u8]) {
+    let mut dec = Decoder::new(data);
+    let slow = dec.deserialize::<T>().ok().filter(|_| dec.is_at_end());
+    assert_eq!(from_slice::<T>(data).ok(), slow);
 }
 
 fn has_ref_or_nan(v: &Value) -> bool {
@@ -36,6 +70,17 @@ fn has_ref_or_nan(v: &Value) -> bool {
 }
 
 fuzz_target!(|data: &[u8]| {
+    same_as_value_path::<Typed>(data);
+    same_as_value_path::<Vec<Option<String>>>(data);
+    same_as_value_path::<HashMap<String, Vec<i32>>>(data);
+    let mut read = Decoder::new(data);
+    let mut skip = Decoder::new(data);
+    let read_ok = read.read_value().is_ok();
+    assert_eq!(skip.skip_value().is_ok(), read_ok);
+    if read_ok {
+        assert_eq!(skip.position(), read.position());
+    }
+
     let mut dec = Decoder::new(data);
     let mut values = Vec::new();
     while !dec.is_at_end() {
