@@ -10,11 +10,14 @@
 //!
 //! # Arguments of Java methods
 //!
-//! A Dubbo2 request carries one Hessian value per declared parameter. The Dubbo2 server hands
-//! them to the service as [`Payload::arguments`]; a generated (proto) service has exactly one
-//! parameter, and [`Payload::decode`] accepts a one-element argument list. Java-interface
-//! services ([`JavaService`](crate::java::JavaService)) take the whole list with
-//! [`Payload::into_arguments`]. On the client side a payload of any kind is written as the
+//! A Dubbo2 request carries one Hessian value per declared parameter. A generated (proto)
+//! method has exactly one, which the Dubbo2 server reads straight into the method's request
+//! type ([`MethodDescriptor::hessian_request`](crate::descriptor::MethodDescriptor::hessian_request)),
+//! so the service gets a typed payload. Otherwise — Java-interface services
+//! ([`JavaService`](crate::java::JavaService)), or an argument that does not read as the
+//! declared type — the server hands the values over as [`Payload::arguments`]:
+//! [`Payload::decode`] accepts a one-element argument list (and reports a mismatch), and Java
+//! services take the whole list with [`Payload::into_arguments`]. On the client side a payload of any kind is written as the
 //! call's arguments by [`Payload::encode_hessian_arguments`]: a typed message or a single
 //! Hessian value is one argument, an argument list is one argument per element.
 
