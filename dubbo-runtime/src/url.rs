@@ -1,9 +1,9 @@
 //! Dubbo URLs: `protocol://[user[:password]@]host[:port]/path?key=value&...`.
 //!
 //! This is the format Java and Go Dubbo write into registries and pass between layers.
-//! Parameters are kept sorted, so [`Url::to_string`] is byte-stable and matches Java's
-//! `URL.toFullString()`. Parameter values are written raw, as Java does; the registry layer
-//! encodes whole URLs with [`encode`] (Java's `URLEncoder`).
+//! Parameters are kept sorted, so the text of a [`Url`] (its `Display`) is byte-stable and
+//! matches Java's `URL.toFullString()`. Parameter values are written raw, as Java does; the
+//! registry layer encodes whole URLs with [`encode`] (Java's `URLEncoder`).
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -1,7 +1,7 @@
 //! Cluster fault tolerance: one [`Invoker`] over many providers.
 //!
 //! A [`ClusterInvoker`] lists providers from a [`Directory`], picks one with a
-//! [`LoadBalance`](loadbalance::LoadBalance), and handles failures with a strategy chosen by
+//! [`loadbalance::LoadBalance`], and handles failures with a strategy chosen by
 //! the reference URL parameter `cluster`:
 //!
 //! | `cluster=` | behaviour |
