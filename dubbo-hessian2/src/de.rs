@@ -60,6 +60,42 @@ fn type_error(v: &Value, expected: &str) -> Error {
     )
 }
 
+/// The `Deserializer` methods that only hand over to another shape, the same in both of this
+/// crate's deserializers (of a [`Value`] and of the input).
+macro_rules! forward_shapes {
+    () => {
+        fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+            self.deserialize_byte_buf(visitor)
+        }
+
+        fn deserialize_unit_struct<V: Visitor<'de>>(
+            self,
+            _name: &'static str,
+            visitor: V,
+        ) -> Result<V::Value> {
+            self.deserialize_unit(visitor)
+        }
+
+        fn deserialize_tuple<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value> {
+            self.deserialize_seq(visitor)
+        }
+
+        fn deserialize_tuple_struct<V: Visitor<'de>>(
+            self,
+            _name: &'static str,
+            _len: usize,
+            visitor: V,
+        ) -> Result<V::Value> {
+            self.deserialize_seq(visitor)
+        }
+
+        fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+            self.deserialize_any(visitor)
+        }
+    };
+}
+pub(crate) use forward_shapes;
+
 /// A `serde::Deserializer` that consumes a [`Value`].
 #[derive(Debug)]
 pub struct ValueDeserializer(pub Value);
@@ -120,6 +156,8 @@ fn field_pairs(fields: Vec<(String, Value)>) -> impl Iterator<Item = (Value, Val
 
 impl<'de> de::Deserializer<'de> for ValueDeserializer {
     type Error = Error;
+
+    forward_shapes!();
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self.0 {
@@ -200,10 +238,6 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer {
         }
     }
 
-    fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.deserialize_byte_buf(visitor)
-    }
-
     fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self.0 {
             Value::Binary(b) => visitor.visit_byte_buf(b),
@@ -226,14 +260,6 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer {
             Value::Null | Value::Ref(_) => visitor.visit_unit(),
             other => Err(type_error(&other, "null")),
         }
-    }
-
-    fn deserialize_unit_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value> {
-        self.deserialize_unit(visitor)
     }
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(
@@ -262,19 +288,6 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer {
             ),
             other => Err(type_error(&other, "a list")),
         }
-    }
-
-    fn deserialize_tuple<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value> {
-        self.deserialize_seq(visitor)
-    }
-
-    fn deserialize_tuple_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        _len: usize,
-        visitor: V,
-    ) -> Result<V::Value> {
-        self.deserialize_seq(visitor)
     }
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
@@ -341,10 +354,6 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer {
             }
             other => Err(type_error(&other, "an enum")),
         }
-    }
-
-    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.deserialize_any(visitor)
     }
 
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {

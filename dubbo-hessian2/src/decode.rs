@@ -17,7 +17,7 @@ mod classes;
 mod skip;
 pub(crate) mod stream;
 
-use classes::ClassTable;
+use classes::{ClassDef, ClassTable};
 
 pub use skip::StrPairs;
 
@@ -685,17 +685,22 @@ impl<'a> Decoder<'a> {
         })
     }
 
-    fn open_object(&mut self, index: usize, start: usize) -> Result<Item> {
-        let Some(def) = self.classes.get(index) else {
-            return Err(Error::at(
+    /// Class definition `index`, which the object starting at `start` refers to.
+    fn class_at(&self, index: usize, start: usize) -> Result<ClassDef> {
+        self.classes.get(index).copied().ok_or_else(|| {
+            Error::at(
                 ErrorKind::BadReference,
                 start,
                 format!(
                     "object refers to class definition #{index}, but only {} are defined",
                     self.classes.len()
                 ),
-            ));
-        };
+            )
+        })
+    }
+
+    fn open_object(&mut self, index: usize, start: usize) -> Result<Item> {
+        let def = self.class_at(index, start)?;
         let fields = Vec::with_capacity(def.field_count().min(4096));
         self.open(Kind::Object {
             class: index,

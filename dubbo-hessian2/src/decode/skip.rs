@@ -329,17 +329,7 @@ impl<'a> Decoder<'a> {
         depth: usize,
         walk: &mut Walk,
     ) -> Result<()> {
-        let Some(def) = self.classes.get(index) else {
-            return Err(Error::at(
-                ErrorKind::BadReference,
-                start,
-                format!(
-                    "object refers to class definition #{index}, but only {} are defined",
-                    self.classes.len()
-                ),
-            ));
-        };
-        let fields = def.field_count();
+        let fields = self.class_at(index, start)?.field_count();
         let inner = self.enter_skipped(depth, walk)?;
         (0..fields).try_for_each(|_| self.skip_one(inner, walk))
     }

@@ -12,7 +12,7 @@ use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
 use super::skip::Walk;
 use super::{Decoder, Item};
-use crate::de::ValueDeserializer;
+use crate::de::{ValueDeserializer, forward_shapes};
 use crate::error::{Error, ErrorKind, Result};
 use crate::magic;
 use crate::value::Value;
@@ -199,6 +199,8 @@ macro_rules! scalar_only {
 impl<'de> de::Deserializer<'de> for Streamed<'_, '_> {
     type Error = Error;
 
+    forward_shapes!();
+
     fn deserialize_any<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value> {
         match self.open()? {
             Shape::Scalar => ValueDeserializer(self.scalar()?).deserialize_any(visitor),
@@ -211,10 +213,6 @@ impl<'de> de::Deserializer<'de> for Streamed<'_, '_> {
         deserialize_i128 deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64
         deserialize_u128 deserialize_f32 deserialize_f64 deserialize_char deserialize_str
         deserialize_string deserialize_unit
-    }
-
-    fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.deserialize_byte_buf(visitor)
     }
 
     fn deserialize_byte_buf<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value> {
@@ -234,14 +232,6 @@ impl<'de> de::Deserializer<'de> for Streamed<'_, '_> {
             b'Q' => Err(fall_back()),
             _ => visitor.visit_some(self),
         }
-    }
-
-    fn deserialize_unit_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value> {
-        self.deserialize_unit(visitor)
     }
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(
@@ -267,19 +257,6 @@ impl<'de> de::Deserializer<'de> for Streamed<'_, '_> {
             shape @ Shape::List(_) => self.container(shape, visitor),
             _ => Err(fall_back()),
         }
-    }
-
-    fn deserialize_tuple<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value> {
-        self.deserialize_seq(visitor)
-    }
-
-    fn deserialize_tuple_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        _len: usize,
-        visitor: V,
-    ) -> Result<V::Value> {
-        self.deserialize_seq(visitor)
     }
 
     fn deserialize_map<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value> {
@@ -316,10 +293,6 @@ impl<'de> de::Deserializer<'de> for Streamed<'_, '_> {
             }
             _ => Err(fall_back()),
         }
-    }
-
-    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.deserialize_any(visitor)
     }
 
     fn deserialize_ignored_any<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value> {

@@ -2,23 +2,11 @@
 //! from the `group` attachment, matched exactly as Java's `DubboProtocol.getInvoker` does
 //! (`""`, `"0.0.0"` and `"*"` all mean "no version").
 
-use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
 
-use crate::descriptor::ServiceDescriptor;
 use crate::invocation::ServiceTarget;
-use crate::invoker::Invoker;
-
-/// One exported service.
-#[derive(Clone)]
-pub(crate) struct Route {
-    pub(crate) id: u64,
-    pub(crate) target: Arc<ServiceTarget>,
-    pub(crate) invoker: Arc<dyn Invoker>,
-    pub(crate) descriptor: &'static ServiceDescriptor,
-}
+pub(crate) use crate::protocol::routed::Route;
+use crate::protocol::routed::{RouteTable, Routes};
 
 /// The normalized version: `""` for none.
 pub(crate) fn normalize_version(version: &str) -> &str {
@@ -31,8 +19,7 @@ pub(crate) fn normalize_version(version: &str) -> &str {
 /// The exported services of one listener.
 #[derive(Default)]
 pub(crate) struct Router {
-    routes: RwLock<HashMap<String, Vec<Route>>>,
-    next_id: AtomicU64,
+    routes: Routes,
 }
 
 impl fmt::Debug for Router {
@@ -42,44 +29,10 @@ impl fmt::Debug for Router {
 }
 
 impl Router {
-    /// Adds a service; returns its id. An export with the same group and version replaces
-    /// the earlier one.
-    pub(crate) fn add(
-        &self,
-        target: Arc<ServiceTarget>,
-        invoker: Arc<dyn Invoker>,
-        descriptor: &'static ServiceDescriptor,
-    ) -> u64 {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let mut routes = self.routes.write().unwrap_or_else(|e| e.into_inner());
-        let list = routes.entry(target.interface().to_owned()).or_default();
-        let version = normalize_version(target.version());
-        list.retain(|r| {
-            !(r.target.group() == target.group()
-                && normalize_version(r.target.version()) == version)
-        });
-        list.push(Route {
-            id,
-            target,
-            invoker,
-            descriptor,
-        });
-        id
-    }
-
-    /// Removes a route.
-    pub(crate) fn remove(&self, id: u64) {
-        let mut routes = self.routes.write().unwrap_or_else(|e| e.into_inner());
-        routes.retain(|_, list| {
-            list.retain(|r| r.id != id);
-            !list.is_empty()
-        });
-    }
-
     /// The service exported under exactly this path, group and version.
     pub(crate) fn resolve(&self, path: &str, group: &str, version: &str) -> Option<Route> {
         let version = normalize_version(version);
-        let routes = self.routes.read().unwrap_or_else(|e| e.into_inner());
+        let routes = self.routes.read();
         routes
             .get(path)?
             .iter()
@@ -89,7 +42,7 @@ impl Router {
 
     /// Service keys of every export (`group/path:version`), sorted.
     pub(crate) fn keys(&self) -> Vec<String> {
-        let routes = self.routes.read().unwrap_or_else(|e| e.into_inner());
+        let routes = self.routes.read();
         let mut keys: Vec<String> = routes
             .values()
             .flatten()
@@ -100,26 +53,26 @@ impl Router {
     }
 }
 
-impl crate::protocol::routed::RouteTable for Router {
-    fn add_export(
-        &self,
-        target: Arc<ServiceTarget>,
-        invoker: Arc<dyn Invoker>,
-        descriptor: &'static ServiceDescriptor,
-    ) -> u64 {
-        self.add(target, invoker, descriptor)
+impl RouteTable for Router {
+    fn routes(&self) -> &Routes {
+        &self.routes
     }
 
-    fn remove_export(&self, id: u64) {
-        self.remove(id);
+    /// Same group and version, `""`, `"0.0.0"` and `"*"` being the same (no) version.
+    fn same_export(a: &ServiceTarget, b: &ServiceTarget) -> bool {
+        a.group() == b.group() && normalize_version(a.version()) == normalize_version(b.version())
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
+    use crate::descriptor::ServiceDescriptor;
     use crate::invocation::{Invocation, Reply};
     use crate::invoker::BoxFuture;
+    use crate::invoker::Invoker;
     use crate::{Status, Url};
 
     #[derive(Debug)]
@@ -142,7 +95,7 @@ mod tests {
         let target = ServiceTarget::new("pkg.Svc")
             .with_group(group)
             .with_version(version);
-        router.add(
+        router.add_export(
             Arc::new(target),
             Arc::new(Nop(Url::new("dubbo", "h", 1))),
             &DESC,
@@ -165,9 +118,9 @@ mod tests {
         // Re-export under an equivalent version replaces.
         let b = add(&router, "", "0.0.0");
         assert_eq!(router.keys().len(), 2);
-        router.remove(a);
+        router.remove_export(a);
         assert_eq!(router.resolve("pkg.Svc", "", "").map(|r| r.id), Some(b));
-        router.remove(b);
+        router.remove_export(b);
         assert_eq!(router.keys(), ["g/pkg.Svc:1.0.0"]);
     }
 }

@@ -5,7 +5,8 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
-use std::sync::{Arc, Weak};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock, RwLockReadGuard, Weak};
 use std::time::Duration;
 
 use crate::descriptor::ServiceDescriptor;
@@ -15,18 +16,84 @@ use crate::invoker::{Exporter, Invoker};
 use crate::transport::Listener;
 use crate::url::Url;
 
+/// One exported service.
+#[derive(Clone)]
+pub(crate) struct Route {
+    pub(crate) id: u64,
+    pub(crate) target: Arc<ServiceTarget>,
+    pub(crate) invoker: Arc<dyn Invoker>,
+    pub(crate) descriptor: &'static ServiceDescriptor,
+}
+
+/// The exported services of one listener, by interface name. Each protocol's router
+/// resolves requests over it in its own way.
+#[derive(Default)]
+pub(crate) struct Routes {
+    map: RwLock<HashMap<String, Vec<Route>>>,
+    next_id: AtomicU64,
+}
+
+impl Routes {
+    /// Adds a service and returns its route id. An export of the same interface that `same`
+    /// calls the same export (group and version, as the protocol compares them) is replaced.
+    fn add(
+        &self,
+        target: Arc<ServiceTarget>,
+        invoker: Arc<dyn Invoker>,
+        descriptor: &'static ServiceDescriptor,
+        same: impl Fn(&ServiceTarget, &ServiceTarget) -> bool,
+    ) -> u64 {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
+        let list = map.entry(target.interface().to_owned()).or_default();
+        list.retain(|r| !same(&r.target, &target));
+        list.push(Route {
+            id,
+            target,
+            invoker,
+            descriptor,
+        });
+        id
+    }
+
+    /// Removes the route added as `id`.
+    fn remove(&self, id: u64) {
+        let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
+        map.retain(|_, list| {
+            list.retain(|r| r.id != id);
+            !list.is_empty()
+        });
+    }
+
+    /// The routes, by interface name.
+    pub(crate) fn read(&self) -> RwLockReadGuard<'_, HashMap<String, Vec<Route>>> {
+        self.map.read().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 /// A listener's table of exported services.
 pub(crate) trait RouteTable: Default + Send + Sync + 'static {
+    /// The services the table holds.
+    fn routes(&self) -> &Routes;
+
+    /// Whether two exports of one interface are the same export (a new one replaces the old).
+    fn same_export(a: &ServiceTarget, b: &ServiceTarget) -> bool;
+
     /// Adds an export; the returned id removes it again.
     fn add_export(
         &self,
         target: Arc<ServiceTarget>,
         invoker: Arc<dyn Invoker>,
         descriptor: &'static ServiceDescriptor,
-    ) -> u64;
+    ) -> u64 {
+        self.routes()
+            .add(target, invoker, descriptor, Self::same_export)
+    }
 
     /// Removes the export registered as `id` (later calls to it get "not found").
-    fn remove_export(&self, id: u64);
+    fn remove_export(&self, id: u64) {
+        self.routes().remove(id);
+    }
 }
 
 /// A listener and the routing table its connections use.

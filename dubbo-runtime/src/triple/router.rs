@@ -1,34 +1,21 @@
 //! Which exported service answers a `/{service}/{method}` request, using the
 //! `tri-service-group` / `tri-service-version` headers with Java Dubbo's fallbacks.
 
-use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
 
-use crate::descriptor::ServiceDescriptor;
 use crate::invocation::ServiceTarget;
-use crate::invoker::Invoker;
-
-/// One exported service.
-#[derive(Clone)]
-pub(crate) struct Route {
-    pub(crate) id: u64,
-    pub(crate) target: Arc<ServiceTarget>,
-    pub(crate) invoker: Arc<dyn Invoker>,
-    pub(crate) descriptor: &'static ServiceDescriptor,
-}
+pub(crate) use crate::protocol::routed::Route;
+use crate::protocol::routed::{RouteTable, Routes};
 
 /// The exported services of one listener.
 #[derive(Default)]
 pub(crate) struct Router {
-    routes: RwLock<HashMap<String, Vec<Route>>>,
-    next_id: AtomicU64,
+    routes: Routes,
 }
 
 impl fmt::Debug for Router {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let routes = self.routes.read().unwrap_or_else(|e| e.into_inner());
+        let routes = self.routes.read();
         f.debug_list()
             .entries(routes.values().flatten().map(|r| r.target.service_key()))
             .finish()
@@ -36,45 +23,10 @@ impl fmt::Debug for Router {
 }
 
 impl Router {
-    /// Adds a service; returns its route id (for [`Router::remove`]). A service exported
-    /// again under the same group and version replaces the earlier export.
-    pub(crate) fn add(
-        &self,
-        target: Arc<ServiceTarget>,
-        invoker: Arc<dyn Invoker>,
-        descriptor: &'static ServiceDescriptor,
-    ) -> u64 {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let mut routes = self.routes.write().unwrap_or_else(|e| e.into_inner());
-        let list = routes.entry(target.interface().to_owned()).or_default();
-        list.retain(|r| {
-            !(r.target.group() == target.group() && r.target.version() == target.version())
-        });
-        list.push(Route {
-            id,
-            target,
-            invoker,
-            descriptor,
-        });
-        id
-    }
-
-    /// Removes a route added by [`Router::add`].
-    pub(crate) fn remove(&self, id: u64) {
-        let mut routes = self.routes.write().unwrap_or_else(|e| e.into_inner());
-        routes.retain(|_, list| {
-            list.retain(|r| r.id != id);
-            !list.is_empty()
-        });
-    }
-
     /// Whether no service is exported.
     #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
-        self.routes
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_empty()
+        self.routes.read().is_empty()
     }
 
     /// Resolves a request. Exact group and version win. When the caller named no version, the
@@ -82,7 +34,7 @@ impl Router {
     /// export of the service (if there is exactly one) answers — so plain gRPC clients reach a
     /// uniquely exported service, as with Java Dubbo.
     pub(crate) fn resolve(&self, service: &str, group: &str, version: &str) -> Option<Route> {
-        let routes = self.routes.read().unwrap_or_else(|e| e.into_inner());
+        let routes = self.routes.read();
         let list = routes.get(service)?;
         let find = |g: &str, v: &str| {
             list.iter()
@@ -107,26 +59,26 @@ impl Router {
     }
 }
 
-impl crate::protocol::routed::RouteTable for Router {
-    fn add_export(
-        &self,
-        target: Arc<ServiceTarget>,
-        invoker: Arc<dyn Invoker>,
-        descriptor: &'static ServiceDescriptor,
-    ) -> u64 {
-        self.add(target, invoker, descriptor)
+impl RouteTable for Router {
+    fn routes(&self) -> &Routes {
+        &self.routes
     }
 
-    fn remove_export(&self, id: u64) {
-        self.remove(id);
+    /// Same group and version.
+    fn same_export(a: &ServiceTarget, b: &ServiceTarget) -> bool {
+        a.group() == b.group() && a.version() == b.version()
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
+    use crate::descriptor::ServiceDescriptor;
     use crate::invocation::Reply;
     use crate::invoker::BoxFuture;
+    use crate::invoker::Invoker;
     use crate::{Invocation, Status, Url};
 
     #[derive(Debug)]
@@ -149,7 +101,7 @@ mod tests {
         let target = ServiceTarget::new("pkg.Svc")
             .with_group(group)
             .with_version(version);
-        router.add(
+        router.add_export(
             Arc::new(target),
             Arc::new(Nop(Url::new("tri", "h", 1))),
             &DESC,
@@ -198,12 +150,12 @@ mod tests {
         let a = add(&router, "", "");
         let b = add(&router, "", "");
         assert_ne!(a, b);
-        router.remove(a);
+        router.remove_export(a);
         assert!(
             resolved(&router, "", "").is_some(),
             "b replaced a and stays"
         );
-        router.remove(b);
+        router.remove_export(b);
         assert!(router.is_empty());
     }
 }
