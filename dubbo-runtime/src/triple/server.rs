@@ -122,53 +122,52 @@ pub(crate) async fn serve_connection<IO>(
     };
     let mut shutdown = pin!(shutdown.watch());
     let mut draining = false;
-    let mut accepted = Vec::new();
-    // The h2 handles of calls answered on this task, dropped once their responses are out:
-    // releasing a stream costs h2 some bookkeeping that need not delay the response.
+    // The h2 handles of calls answered on this task, dropped once their responses have been
+    // written: releasing a stream costs h2 some bookkeeping that need not delay any response.
     let mut finished = Vec::new();
+    // How many calls the previous wake-up brought; sets where this one writes its first part.
+    let mut last_batch = 0;
     loop {
-        // Take every stream the peer has opened so far (h2 processes all frames it has read,
-        // request bodies included, before handing out the first), then run them.
         let event = poll_fn(|cx| {
             if !draining && shutdown.as_mut().poll(cx).is_ready() {
                 return Poll::Ready(Event::Shutdown);
             }
+            // Run each call as h2 hands it out (h2 has processed every frame read so far,
+            // request bodies included, before the first); the next `poll_accept` encodes the
+            // responses queued meanwhile. Responses go out in two parts: once half as many
+            // calls as last time (at least 4) have run, and when none are left — far fewer
+            // writes than one per response, yet the peer can start on the first part while
+            // we finish the rest (one big write would make a busy connection move in
+            // lock-step waves).
+            let first_part = (last_batch / 2).max(4);
+            let mut batch = 0;
             let event = loop {
-                match conn.poll_accept(cx) {
-                    Poll::Ready(Some(Ok(stream))) => accepted.push(stream),
+                let polled = conn.poll_accept(cx);
+                if batch == first_part {
+                    let _ = flusher.poll_flush(cx);
+                    finished.clear();
+                }
+                match polled {
+                    Poll::Ready(Some(Ok((request, respond)))) => {
+                        finished.extend(dispatch(&shared, remote, request, respond));
+                        batch += 1;
+                    }
                     Poll::Ready(Some(Err(err))) => break Poll::Ready(Event::Failed(err)),
                     Poll::Ready(None) => break Poll::Ready(Event::Closed),
-                    Poll::Pending if accepted.is_empty() => break Poll::Pending,
-                    Poll::Pending => break Poll::Ready(Event::Accepted),
+                    Poll::Pending => break Poll::Pending,
                 }
             };
+            if batch > 0 {
+                last_batch = batch;
+            }
             // Everything h2 wrote during this poll goes out now, in as few writes as the
             // socket takes; if it is full, the task wakes when it drains.
             let _ = flusher.poll_flush(cx);
+            finished.clear();
             event
         })
         .await;
-        finished.clear();
-        // Write the responses in two chunks (of at least 4): far fewer writes than one per
-        // response, yet the peer can start on the first half while we finish the rest (one
-        // big write would make a single busy connection move in lock-step waves). The last
-        // chunk goes out with the next connection poll.
-        let chunk = (accepted.len() / 2).max(4);
-        let count = accepted.len();
-        for (i, (request, respond)) in accepted.drain(..).enumerate() {
-            finished.extend(dispatch(&shared, remote, request, respond));
-            if (i + 1) % chunk == 0 && i + 1 < count {
-                poll_fn(|cx| {
-                    let _ = conn.poll_closed(cx);
-                    let _ = flusher.poll_flush(cx);
-                    Poll::Ready(())
-                })
-                .await;
-                finished.clear();
-            }
-        }
         match event {
-            Event::Accepted => {}
             Event::Shutdown => {
                 draining = true;
                 conn.graceful_shutdown();
@@ -188,7 +187,6 @@ pub(crate) async fn serve_connection<IO>(
 
 /// What the connection loop woke up for.
 enum Event {
-    Accepted,
     Shutdown,
     Failed(h2::Error),
     Closed,

@@ -112,7 +112,7 @@ async fn connection(
             run.total.fetch_add(1, Ordering::Relaxed);
             if status == 20 {
                 if run.measuring(started[slot]) {
-                    latencies.record((done - started[slot]).as_micros() as u64);
+                    latencies.record(done - started[slot]);
                 }
             } else {
                 run.errors.fetch_add(1, Ordering::Relaxed);

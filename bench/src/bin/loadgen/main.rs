@@ -174,7 +174,7 @@ async fn closed_loop(args: &Args, run: Arc<Run>) -> Latencies {
                 run.total.fetch_add(1, Ordering::Relaxed);
                 match result {
                     Ok(_) if run.measuring(started) => {
-                        latencies.record((done - started).as_micros() as u64);
+                        latencies.record(done - started);
                     }
                     Ok(_) => {}
                     Err(()) => {
@@ -214,7 +214,7 @@ async fn open_loop(args: &Args, run: Arc<Run>) -> Latencies {
     let mean_gap = 1.0 / rate.max(1.0);
     let poisson = args.str("arrivals").unwrap_or("poisson") != "fixed";
     let mut rng = 0x9e37_79b9_7f4a_7c15u64;
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Option<u64>>();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Option<Duration>>();
     let start = Instant::now();
     let mut offset = 0.0f64;
     let mut n: u64 = 0;
@@ -242,7 +242,7 @@ async fn open_loop(args: &Args, run: Arc<Run>) -> Latencies {
             let done = Instant::now();
             run2.total.fetch_add(1, Ordering::Relaxed);
             let sample = match result {
-                Ok(_) if run2.measuring(scheduled) => Some((done - scheduled).as_micros() as u64),
+                Ok(_) if run2.measuring(scheduled) => Some(done - scheduled),
                 Ok(_) => None,
                 Err(()) => {
                     run2.errors.fetch_add(1, Ordering::Relaxed);
@@ -257,8 +257,8 @@ async fn open_loop(args: &Args, run: Arc<Run>) -> Latencies {
     let mut all = Latencies::default();
     let drain = async {
         while let Some(sample) = rx.recv().await {
-            if let Some(us) = sample {
-                all.record(us);
+            if let Some(latency) = sample {
+                all.record(latency);
             }
         }
     };
@@ -384,7 +384,7 @@ async fn ping_pong(args: &Args, run: Arc<Run>) -> Latencies {
                             let done = Instant::now();
                             run.total.fetch_add(1, Ordering::Relaxed);
                             if run.measuring(started) {
-                                latencies.record((done - started).as_micros() as u64);
+                                latencies.record(done - started);
                             }
                             if !run.running() {
                                 let _ = send.send_data(Bytes::new(), true);
@@ -477,7 +477,7 @@ fn main() {
             unreachable_percentiles()
         };
         println!(
-            "total={} qps={:.0} p50_us={p50} p90_us={p90} p99_us={p99} p999_us={p999} errors={} msgs_per_s={:.0} mb_per_s={:.2}",
+            "total={} qps={:.0} p50_us={p50:.2} p90_us={p90:.2} p99_us={p99:.2} p999_us={p999:.2} errors={} msgs_per_s={:.0} mb_per_s={:.2}",
             run.total.load(Ordering::Relaxed),
             measured / seconds,
             run.errors.load(Ordering::Relaxed),
