@@ -271,7 +271,7 @@ async fn handle_stream(
 ) {
     if let Some((writer, call)) = start(&shared, remote, request, respond) {
         let deadline = call.deadline;
-        finish(writer, deadline, Rest::Read(call)).await;
+        finish(writer, deadline, Rest::Read(Box::new(call))).await;
     }
 }
 
@@ -291,7 +291,7 @@ fn run_inline(
     let message = match call.poll_message(&mut cx) {
         Poll::Ready(Ok(message)) => message,
         Poll::Ready(Err(stop)) => return Some(writer.end(stop)),
-        Poll::Pending => return spawn_rest(writer, deadline, Rest::Read(call)),
+        Poll::Pending => return spawn_rest(writer, deadline, Rest::Read(Box::new(call))),
     };
     let mut handler = call.invoke(message, &mut writer);
     let reply = match poll_handler(&mut handler, &mut writer.respond, &mut cx) {
@@ -299,10 +299,14 @@ fn run_inline(
         Poll::Ready(Err(stop)) => return Some(writer.end(stop)),
         Poll::Pending => return spawn_rest(writer, deadline, Rest::Handler(handler)),
     };
-    if let Body::Stream(_) = reply.body {
-        return spawn_rest(writer, deadline, Rest::Reply(reply));
-    }
-    match writer.write_unary(reply) {
+    let (headers, body, encoding) = writer.begin(reply);
+    let written = match body {
+        Body::Unary(payload) => writer.write_unary(&headers, &payload, encoding),
+        Body::Stream(messages) => {
+            return spawn_rest(writer, deadline, Rest::Stream(headers, messages, encoding));
+        }
+    };
+    match written {
         Ok(()) => Some(writer.into_handles()),
         Err(stop) => Some(writer.end(stop)),
     }
@@ -310,12 +314,13 @@ fn run_inline(
 
 /// Where a call that has to wait picks up again on its own task.
 enum Rest {
-    /// Reading the request.
-    Read(Prepared),
+    /// Reading the request (boxed: the other variants are far smaller, and this path
+    /// spawns a task anyway).
+    Read(Box<Prepared>),
     /// Waiting for the handler.
     Handler(BoxFuture<'static, Result<Reply, Status>>),
-    /// Writing a streamed reply.
-    Reply(Reply),
+    /// Writing a streamed reply: its headers, messages and encoding.
+    Stream(Metadata, PayloadStream, Option<Encoding>),
 }
 
 fn spawn_rest(
@@ -354,7 +359,9 @@ async fn resume(writer: &mut ResponseWriter, rest: Rest) -> Result<(), Stop> {
             call.invoke(message, writer)
         }
         Rest::Handler(handler) => handler,
-        Rest::Reply(reply) => return writer.write_reply(reply).await,
+        Rest::Stream(headers, messages, encoding) => {
+            return writer.write_stream(&headers, messages, encoding).await;
+        }
     };
     let reply = poll_fn(|cx| poll_handler(&mut handler, &mut writer.respond, cx)).await?;
     writer.write_reply(reply).await
@@ -704,48 +711,45 @@ impl ResponseWriter {
         Ok(self.stream.insert(stream))
     }
 
+    /// Keeps a reply's trailers for the end of the call and picks its encoding; returns its
+    /// headers and body.
+    fn begin(&mut self, reply: Reply) -> (Metadata, Body, Option<Encoding>) {
+        self.trailers = reply.trailers;
+        let encoding = self.response_encoding(reply.compress);
+        (reply.headers, reply.body, encoding)
+    }
+
     async fn write_reply(&mut self, reply: Reply) -> Result<(), Stop> {
-        match reply.body {
-            Body::Unary(_) => self.write_unary(reply),
-            Body::Stream(_) => self.write_stream(reply).await,
+        let (headers, body, encoding) = self.begin(reply);
+        match body {
+            Body::Unary(payload) => self.write_unary(&headers, &payload, encoding),
+            Body::Stream(messages) => self.write_stream(&headers, messages, encoding).await,
         }
     }
 
     /// Writes a reply of one message: headers, the message and trailers.
-    fn write_unary(&mut self, reply: Reply) -> Result<(), Stop> {
-        let Reply {
-            headers,
-            body: Body::Unary(payload),
-            trailers,
-            compress,
-        } = reply
-        else {
-            return Err(Status::internal("a streamed reply reached the unary writer").into());
-        };
-        self.trailers = trailers;
-        let encoding = self.response_encoding(compress);
+    fn write_unary(
+        &mut self,
+        headers: &Metadata,
+        payload: &Payload,
+        encoding: Option<Encoding>,
+    ) -> Result<(), Stop> {
         // Encode before sending headers: an encoding failure is still trailers-only.
-        let data = frame::encode(&payload, encoding, self.max_send)?;
-        let stream = self.send_headers(&headers, encoding)?;
+        let data = frame::encode(payload, encoding, self.max_send)?;
+        let stream = self.send_headers(headers, encoding)?;
         stream.send_data(data, false)?;
         self.send_ok_trailers()
     }
 
     /// Writes a streamed reply: headers, each message as the handler produces it (with flow
     /// control), and trailers.
-    async fn write_stream(&mut self, reply: Reply) -> Result<(), Stop> {
-        let Reply {
-            headers,
-            body: Body::Stream(mut messages),
-            trailers,
-            compress,
-        } = reply
-        else {
-            return Err(Status::internal("a unary reply reached the stream writer").into());
-        };
-        self.trailers = trailers;
-        let encoding = self.response_encoding(compress);
-        self.send_headers(&headers, encoding)?;
+    async fn write_stream(
+        &mut self,
+        headers: &Metadata,
+        mut messages: PayloadStream,
+        encoding: Option<Encoding>,
+    ) -> Result<(), Stop> {
+        self.send_headers(headers, encoding)?;
         let max_send = self.max_send;
         let stream = self.stream.as_mut().ok_or(Stop::Reset)?;
         let mut batch = BytesMut::new();
