@@ -1,5 +1,7 @@
 //! The Hessian 2.0 [`Encoder`].
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use crate::error::{Error, ErrorKind, Result};
@@ -47,8 +49,12 @@ pub const ENCODE_MAX_DEPTH: usize = 1024;
 #[derive(Debug, Clone, Default)]
 pub struct Encoder {
     buf: Vec<u8>,
-    /// (class name, field names…) → class-def index (= entry position).
+    /// (class name, field names…) → class-def index, for classes written from names.
     classes: KeyTable,
+    /// Classes written from a learned [`ClassShape`], found again by pointer.
+    shape_classes: ShapeClasses,
+    /// Class definitions written: the index of the next one.
+    class_defs: usize,
     /// type name → type index (= entry position).
     types: KeyTable,
     ref_count: usize,
@@ -581,7 +587,7 @@ impl Encoder {
         fields: I,
         enum_name: Option<&str>,
         depth: usize,
-        encoded_def: Option<&[u8]>,
+        shape: Option<&Arc<ClassShape>>,
     ) -> Result<Option<usize>>
     where
         I: ExactSizeIterator<Item = &'f str> + Clone,
@@ -601,7 +607,7 @@ impl Encoder {
         if let Some(key) = enum_key {
             self.enum_refs.insert(key, self.ref_count - 1);
         }
-        let index = self.class_index(class, fields, encoded_def)?;
+        let index = self.class_index(class, fields, shape)?;
         if index <= 15 {
             self.buf.push(0x60 + index as u8);
         } else {
@@ -621,6 +627,8 @@ impl Encoder {
         Mark {
             buf: self.buf.len(),
             classes: self.classes.len(),
+            shape_classes: self.shape_classes.len(),
+            class_defs: self.class_defs,
             types: self.types.len(),
             enum_refs: self.enum_refs.len(),
             ref_count: self.ref_count,
@@ -631,6 +639,8 @@ impl Encoder {
     pub(crate) fn rewind(&mut self, mark: Mark) {
         self.buf.truncate(mark.buf);
         self.classes.truncate(mark.classes);
+        self.shape_classes.truncate(mark.shape_classes);
+        self.class_defs = mark.class_defs;
         self.types.truncate(mark.types);
         self.enum_refs.truncate(mark.enum_refs);
         self.ref_count = mark.ref_count;
@@ -679,22 +689,43 @@ impl Encoder {
         &mut self,
         class: &'f str,
         fields: I,
-        encoded_def: Option<&[u8]>,
+        shape: Option<&Arc<ClassShape>>,
     ) -> Result<usize>
     where
         I: ExactSizeIterator<Item = &'f str> + Clone,
     {
         let key = std::iter::once(class).chain(fields.clone());
+        if let Some(shape) = shape {
+            // Known by pointer: no key to build, copy or compare.
+            if let Some(index) = self.shape_classes.by_shape(shape) {
+                return Ok(index);
+            }
+            let index = match self.classes.get(key) {
+                Some(index) => index,
+                None => {
+                    self.buf.extend_from_slice(&shape.def);
+                    self.next_class_def()
+                }
+            };
+            self.shape_classes.push(Arc::clone(shape), index);
+            return Ok(index);
+        }
         if let Some(index) = self.classes.get(key.clone()) {
             return Ok(index);
         }
-        let index = self.classes.len();
-        match encoded_def {
-            Some(def) => self.buf.extend_from_slice(def),
-            None => self.write_class_def(class, fields)?,
+        if let Some(index) = self.shape_classes.by_names(class, fields.clone()) {
+            return Ok(index);
         }
+        self.write_class_def(class, fields)?;
+        let index = self.next_class_def();
         self.classes.insert(key, index);
         Ok(index)
+    }
+
+    /// Counts a class definition just written; returns its index.
+    fn next_class_def(&mut self) -> usize {
+        self.class_defs += 1;
+        self.class_defs - 1
     }
 
     fn write_class_def<'f>(
@@ -720,11 +751,75 @@ pub(crate) fn class_def_bytes(class: &str, fields: &[&str]) -> Result<Vec<u8>> {
     Ok(enc.into_bytes())
 }
 
+/// A struct's class as the serde serializer learns it once per thread: name, field names
+/// and the encoded definition ([`class_def_bytes`]).
+#[derive(Debug)]
+pub(crate) struct ClassShape {
+    pub(crate) name: &'static str,
+    pub(crate) fields: Box<[&'static str]>,
+    pub(crate) def: Box<[u8]>,
+}
+
+/// The classes an encoder wrote from a [`ClassShape`], with their class-def indices. Holding
+/// the shapes keeps their addresses unique while the encoder lives. A stream usually defines
+/// one or two classes, so two live inline (no allocation per encoder).
+#[derive(Debug, Clone, Default)]
+struct ShapeClasses {
+    inline: [Option<(Arc<ClassShape>, usize)>; 2],
+    more: Vec<(Arc<ClassShape>, usize)>,
+}
+
+impl ShapeClasses {
+    fn iter(&self) -> impl Iterator<Item = &(Arc<ClassShape>, usize)> {
+        self.inline
+            .iter()
+            .map_while(Option::as_ref)
+            .chain(&self.more)
+    }
+
+    fn len(&self) -> usize {
+        self.inline.iter().map_while(Option::as_ref).count() + self.more.len()
+    }
+
+    fn by_shape(&self, shape: &Arc<ClassShape>) -> Option<usize> {
+        self.iter()
+            .find(|(s, _)| Arc::ptr_eq(s, shape))
+            .map(|&(_, index)| index)
+    }
+
+    fn by_names<'f>(
+        &self,
+        class: &str,
+        fields: impl ExactSizeIterator<Item = &'f str> + Clone,
+    ) -> Option<usize> {
+        self.iter()
+            .find(|(s, _)| s.name == class && s.fields.iter().copied().eq(fields.clone()))
+            .map(|&(_, index)| index)
+    }
+
+    fn push(&mut self, shape: Arc<ClassShape>, index: usize) {
+        match self.inline.iter_mut().find(|slot| slot.is_none()) {
+            Some(slot) => *slot = Some((shape, index)),
+            None => self.more.push((shape, index)),
+        }
+    }
+
+    fn truncate(&mut self, len: usize) {
+        let inline = self.inline.len();
+        self.more.truncate(len.saturating_sub(inline));
+        for slot in self.inline.iter_mut().skip(len) {
+            *slot = None;
+        }
+    }
+}
+
 /// The encoder's state at some point, see [`Encoder::mark`].
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Mark {
     buf: usize,
     classes: usize,
+    shape_classes: usize,
+    class_defs: usize,
     types: usize,
     enum_refs: usize,
     ref_count: usize,

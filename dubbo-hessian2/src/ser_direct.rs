@@ -29,11 +29,11 @@
 //! Java enum constants when the value is a string.
 
 use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use std::sync::Arc;
 
 use serde::ser::{self, Serialize};
 
-use crate::encode::Encoder;
+use crate::encode::{ClassShape, Encoder};
 use crate::error::{Error, ErrorKind, Result};
 use crate::magic;
 use crate::ser::ValueSerializer;
@@ -89,14 +89,8 @@ const SHAPES_MAX: usize = 256;
 struct Shape {
     name: &'static str,
     len: usize,
-    learned: Rc<Learned>,
-}
-
-/// What is known about a struct's shape.
-struct Learned {
-    fields: Box<[&'static str]>,
-    /// The class definition, encoded once.
-    def: Box<[u8]>,
+    /// Shared with the encoders that wrote the class (they know it again by pointer).
+    learned: Arc<ClassShape>,
 }
 
 #[derive(Default)]
@@ -111,7 +105,7 @@ thread_local! {
 }
 
 /// The field names of struct `name` with `len` fields, and its encoded class definition.
-fn shape_of(name: &'static str, len: usize) -> Option<Rc<Learned>> {
+fn shape_of(name: &'static str, len: usize) -> Option<Arc<ClassShape>> {
     SHAPES
         .try_with(|s| {
             s.borrow()
@@ -134,7 +128,8 @@ fn learn_shape(name: &'static str, len: usize, fields: Vec<&'static str>) {
         let shape = Shape {
             name,
             len,
-            learned: Rc::new(Learned {
+            learned: Arc::new(ClassShape {
+                name,
                 fields: fields.into(),
                 def: def.into(),
             }),
@@ -407,7 +402,7 @@ impl<'s, 'e> ser::Serializer for Direct<'s, 'e> {
             shape.fields.iter().copied(),
             None,
             self.depth,
-            Some(&shape.def),
+            Some(&shape),
         );
         let depth = self.st.check(r)?.ok_or_else(|| self.st.bail())?;
         Ok(StructSer {
@@ -596,7 +591,7 @@ struct StructSer<'s, 'e> {
     st: &'s mut State<'e>,
     depth: usize,
     this: Option<usize>,
-    shape: Option<Rc<Learned>>,
+    shape: Option<Arc<ClassShape>>,
     next: usize,
     learn: Option<(&'static str, usize, Vec<&'static str>)>,
 }

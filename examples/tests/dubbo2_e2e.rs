@@ -51,6 +51,11 @@ fn probe(state: Arc<ProbeState>) -> JavaService {
             tokio::time::sleep(Duration::from_millis(req.into_inner().0)).await;
             Ok::<_, Status>("done")
         })
+        .method("block", &["long"], |req: Request<(u64,)>| async move {
+            // Holds the connection task's thread (the handler's first poll runs inline).
+            std::thread::sleep(Duration::from_millis(req.into_inner().0));
+            Ok::<_, Status>("done")
+        })
         .method("remaining", &[], |req: Request<()>| async move {
             Ok::<_, Status>(req.remaining().map_or(-1, |d| d.as_millis() as i64))
         })
@@ -320,6 +325,73 @@ fn encode_frame(
     )
     .unwrap()
     .to_vec()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replies_to_the_first_requests_of_a_read_do_not_wait_for_the_rest() {
+    let server = serve(Arc::default()).await;
+    let addr = server.local_addr();
+    let block_head = RequestHead {
+        path: PROBE,
+        version: "1.0.0",
+        method: "block",
+        parameter_types: "J",
+    };
+    let block = encode_frame(5, true, block_head, &Value::Long(800), &Value::map(vec![]));
+    // A blocking client on its own thread: while the server's thread is held, the runtime
+    // may not look at other sockets, so a client on the runtime could not see early replies.
+    let client = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let reply = |s: &mut std::net::TcpStream| {
+            let mut header = [0u8; 16];
+            s.read_exact(&mut header).unwrap();
+            let len = u32::from_be_bytes(header[12..16].try_into().unwrap()) as usize;
+            s.read_exact(&mut vec![0u8; len]).unwrap();
+            (
+                i64::from_be_bytes(header[4..12].try_into().unwrap()),
+                header[3],
+            )
+        };
+        // A first call, so the server has seen the new socket writable (until then its
+        // writes wait for the runtime's next look at readiness).
+        s.write_all(&request_frame(100, true, PROBE, "hello", "w"))
+            .unwrap();
+        assert_eq!(reply(&mut s), (100, codes::OK));
+        // One write: four quick calls, one that holds the server's thread for 800 ms, one
+        // more.
+        let mut batch = Vec::new();
+        for id in 1..=4 {
+            batch.extend(request_frame(id, true, PROBE, "hello", "x"));
+        }
+        batch.extend(block);
+        batch.extend(request_frame(6, true, PROBE, "hello", "y"));
+        let sent = Instant::now();
+        s.write_all(&batch).unwrap();
+        let first = reply(&mut s);
+        let waited = sent.elapsed();
+        let mut replies = vec![first];
+        while replies.len() < 6 {
+            replies.push(reply(&mut s));
+        }
+        (waited, replies)
+    });
+    let (waited, replies) = bounded("early replies", async {
+        loop {
+            if client.is_finished() {
+                return client.join().unwrap();
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    let ok = |id| (id, codes::OK);
+    assert_eq!(replies, [ok(1), ok(2), ok(3), ok(4), ok(5), ok(6)]);
+    assert!(
+        waited < Duration::from_millis(400),
+        "the first reply waited {waited:?} for the blocking call behind it"
+    );
 }
 
 #[tokio::test]
