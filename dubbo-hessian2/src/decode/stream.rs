@@ -183,13 +183,22 @@ impl<'d, 'a> Streamed<'d, 'a> {
     }
 }
 
-/// Methods that accept only a scalar, as the `Value` path does: the leaf is read and handed
-/// to [`ValueDeserializer`].
-macro_rules! scalar_only {
+/// Methods that accept a scalar, as the `Value` path does (the leaf is read and handed to
+/// [`ValueDeserializer`]), and, after `containers:`, the container shapes they also read.
+macro_rules! by_shape {
     ($($method:ident)*) => {$(
         fn $method<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value> {
             match self.open()? {
                 Shape::Scalar => ValueDeserializer(self.scalar()?).$method(visitor),
+                _ => Err(fall_back()),
+            }
+        }
+    )*};
+    (containers: $shapes:pat => $($method:ident)*) => {$(
+        fn $method<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value> {
+            match self.open()? {
+                Shape::Scalar => ValueDeserializer(self.scalar()?).$method(visitor),
+                shape @ $shapes => self.container(shape, visitor),
                 _ => Err(fall_back()),
             }
         }
@@ -208,20 +217,15 @@ impl<'de> de::Deserializer<'de> for Streamed<'_, '_> {
         }
     }
 
-    scalar_only! {
+    by_shape! {
         deserialize_bool deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64
         deserialize_i128 deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64
         deserialize_u128 deserialize_f32 deserialize_f64 deserialize_char deserialize_str
         deserialize_string deserialize_unit
     }
 
-    fn deserialize_byte_buf<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value> {
-        match self.open()? {
-            Shape::Scalar => ValueDeserializer(self.scalar()?).deserialize_byte_buf(visitor),
-            shape @ Shape::List(_) => self.container(shape, visitor),
-            _ => Err(fall_back()),
-        }
-    }
+    by_shape!(containers: Shape::List(_) => deserialize_byte_buf deserialize_seq);
+    by_shape!(containers: Shape::Map | Shape::Object(_) => deserialize_map);
 
     fn deserialize_option<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value> {
         match self.peek()? {
@@ -248,22 +252,6 @@ impl<'de> de::Deserializer<'de> for Streamed<'_, '_> {
                 _ => Err(fall_back()),
             },
             _ => visitor.visit_newtype_struct(self),
-        }
-    }
-
-    fn deserialize_seq<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value> {
-        match self.open()? {
-            Shape::Scalar => ValueDeserializer(self.scalar()?).deserialize_seq(visitor),
-            shape @ Shape::List(_) => self.container(shape, visitor),
-            _ => Err(fall_back()),
-        }
-    }
-
-    fn deserialize_map<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value> {
-        match self.open()? {
-            Shape::Scalar => ValueDeserializer(self.scalar()?).deserialize_map(visitor),
-            shape @ (Shape::Map | Shape::Object(_)) => self.container(shape, visitor),
-            Shape::List(_) => Err(fall_back()),
         }
     }
 
