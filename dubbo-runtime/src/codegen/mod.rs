@@ -124,14 +124,7 @@ where
     F: FnOnce(Request<Req>) -> Fut + Send + 'static,
     Fut: Future<Output = Result<Response<Resp>, Status>> + Send + 'static,
 {
-    Box::pin(async move {
-        let (parts, body) = invocation.into_parts();
-        let payload = body.into_unary().await?;
-        let compression = payload.compression();
-        let message = payload.decode::<Req>()?;
-        let response = handler(request_from(parts, message, compression)).await?;
-        Ok(unary_reply(response))
-    })
+    one_request(invocation, handler, unary_reply)
 }
 
 /// Dispatches a server-streaming call to `handler`.
@@ -145,14 +138,55 @@ where
     F: FnOnce(Request<Req>) -> Fut + Send + 'static,
     Fut: Future<Output = Result<Response<BoxStream<Resp>>, Status>> + Send + 'static,
 {
-    Box::pin(async move {
-        let (parts, body) = invocation.into_parts();
-        let payload = body.into_unary().await?;
-        let compression = payload.compression();
-        let message = payload.decode::<Req>()?;
-        let response = handler(request_from(parts, message, compression)).await?;
-        Ok(stream_reply(response))
-    })
+    one_request(invocation, handler, stream_reply)
+}
+
+/// Runs a call with one request message. When the message is already here (every unary
+/// call the Triple and Dubbo2 servers start), it is decoded and `handler` called right
+/// away, so the boxed future holds only the handler's own future.
+fn one_request<Req, R, F, Fut, G>(
+    invocation: Invocation,
+    handler: F,
+    reply: G,
+) -> BoxFuture<'static, Result<Reply, Status>>
+where
+    Req: Message,
+    G: FnOnce(R) -> Reply + Send + 'static,
+    F: FnOnce(Request<Req>) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<R, Status>> + Send + 'static,
+{
+    let (parts, body) = invocation.into_parts();
+    match body {
+        Body::Unary(payload) => match request_of(parts, payload) {
+            Ok(request) => {
+                let response = handler(request);
+                Box::pin(async move { Ok(reply(response.await?)) })
+            }
+            Err(status) => Box::pin(std::future::ready(Err(status))),
+        },
+        body => Box::pin(async move {
+            let request = read_request(parts, body).await?;
+            Ok(reply(handler(request).await?))
+        }),
+    }
+}
+
+/// Reads the one request message of a stream body.
+async fn read_request<Req: Message>(
+    parts: crate::invocation::InvocationParts,
+    body: Body,
+) -> Result<Request<Req>, Status> {
+    let payload = body.into_unary().await?;
+    request_of(parts, payload)
+}
+
+fn request_of<Req: Message>(
+    parts: crate::invocation::InvocationParts,
+    payload: Payload,
+) -> Result<Request<Req>, Status> {
+    let compression = payload.compression();
+    let message = payload.decode::<Req>()?;
+    Ok(request_from(parts, message, compression))
 }
 
 /// Dispatches a client-streaming call to `handler`.
@@ -200,4 +234,124 @@ pub fn unimplemented(invocation: Invocation) -> BoxFuture<'static, Result<Reply,
     Box::pin(std::future::ready(Err(Status::unimplemented(format!(
         "method {method} not found in service {service}"
     )))))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use bytes::Bytes;
+    use prost_types::Duration;
+
+    use super::*;
+    use crate::invocation::ServiceTarget;
+    use crate::metadata::Metadata;
+
+    fn method() -> &'static MethodDescriptor {
+        Box::leak(Box::new(MethodDescriptor {
+            name: "Double",
+            path: "/demo.Svc/Double",
+            kind: CallKind::Unary,
+            index: 0,
+            request_class: "com.google.protobuf.Duration",
+            response_class: "com.google.protobuf.Duration",
+            hessian_request: None,
+        }))
+    }
+
+    fn invocation(body: Body) -> Invocation {
+        Invocation::new(
+            Arc::new(ServiceTarget::new("demo.Svc")),
+            method(),
+            Metadata::new(),
+            body,
+        )
+    }
+
+    fn seconds(n: i64) -> Payload {
+        Payload::typed(Duration {
+            seconds: n,
+            nanos: 0,
+        })
+    }
+
+    /// Calls `unary` with a handler that doubles the seconds and counts its calls.
+    fn double(
+        body: Body,
+        calls: &'static AtomicUsize,
+    ) -> BoxFuture<'static, Result<Reply, Status>> {
+        unary(invocation(body), move |request: Request<Duration>| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            async move {
+                let d = request.into_inner();
+                Ok(Response::new(Duration {
+                    seconds: d.seconds * 2,
+                    nanos: 0,
+                }))
+            }
+        })
+    }
+
+    async fn answer(reply: Result<Reply, Status>) -> Result<i64, Status> {
+        let message = reply?.body.into_unary().await?.decode::<Duration>()?;
+        Ok(message.seconds)
+    }
+
+    #[tokio::test]
+    async fn a_message_that_is_here_starts_the_handler_before_the_first_poll() {
+        static CALLS: AtomicUsize = AtomicUsize::new(0);
+        let reply = double(Body::Unary(seconds(21)), &CALLS);
+        assert_eq!(
+            CALLS.load(Ordering::SeqCst),
+            1,
+            "handler called by `unary` itself"
+        );
+        assert_eq!(answer(reply.await).await.unwrap(), 42);
+    }
+
+    #[tokio::test]
+    async fn a_message_still_on_a_stream_is_read_first() {
+        static CALLS: AtomicUsize = AtomicUsize::new(0);
+        let items = vec![Ok(StreamItem::Message(seconds(5)))];
+        let reply = double(
+            Body::Stream(Box::pin(futures_util::stream::iter(items))),
+            &CALLS,
+        );
+        assert_eq!(
+            CALLS.load(Ordering::SeqCst),
+            0,
+            "nothing to call the handler with yet"
+        );
+        assert_eq!(answer(reply.await).await.unwrap(), 10);
+        assert_eq!(CALLS.load(Ordering::SeqCst), 1);
+
+        let two = vec![
+            Ok(StreamItem::Message(seconds(1))),
+            Ok(StreamItem::Message(seconds(2))),
+        ];
+        let reply = double(
+            Body::Stream(Box::pin(futures_util::stream::iter(two))),
+            &CALLS,
+        );
+        let Err(status) = reply.await else {
+            panic!("two messages for a unary call must fail")
+        };
+        assert_eq!(status.code(), crate::status::Code::Internal);
+        assert_eq!(CALLS.load(Ordering::SeqCst), 1, "handler not called");
+    }
+
+    #[tokio::test]
+    async fn a_message_of_the_wrong_type_fails_without_calling_the_handler() {
+        static CALLS: AtomicUsize = AtomicUsize::new(0);
+        let wrong = Payload::typed(prost_types::Timestamp::default());
+        let Err(status) = double(Body::Unary(wrong), &CALLS).await else {
+            panic!("a Timestamp is not a Duration")
+        };
+        assert_eq!(status.code(), crate::status::Code::Internal);
+        assert!(status.message().contains("mismatch"), "{status:?}");
+        // Bytes that are not a Duration fail the same way.
+        let bad = Payload::protobuf(Bytes::from_static(&[0x08]));
+        assert!(double(Body::Unary(bad), &CALLS).await.is_err());
+        assert_eq!(CALLS.load(Ordering::SeqCst), 0);
+    }
 }

@@ -483,11 +483,8 @@ fn text(value: Option<&HeaderValue>) -> &str {
 /// Splits `/{service}/{method}` (only the last two segments count, as Java Dubbo reads them).
 fn split_path(path: &str) -> Option<(&str, &str)> {
     let bytes = path.as_bytes();
-    let slash = bytes.iter().rposition(|&b| b == b'/')?;
-    let start = bytes[..slash]
-        .iter()
-        .rposition(|&b| b == b'/')
-        .map_or(0, |i| i + 1);
+    let slash = memchr::memrchr(b'/', bytes)?;
+    let start = memchr::memrchr(b'/', &bytes[..slash]).map_or(0, |i| i + 1);
     // Both cuts are at an ASCII '/', so they fall on character boundaries.
     let (service, method) = (&path[start..slash], &path[slash + 1..]);
     (!service.is_empty() && !method.is_empty()).then_some((service, method))
