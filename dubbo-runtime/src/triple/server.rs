@@ -598,15 +598,13 @@ impl Prepared {
                 decoder: self.decoder,
             })),
         };
-        let mut invocation = Invocation::new(
-            Arc::clone(&self.route.target),
-            self.method,
-            self.metadata,
-            body,
-        );
+        let Route {
+            target, invoker, ..
+        } = self.route;
+        let mut invocation = Invocation::new(target, self.method, self.metadata, body);
         invocation.set_deadline(self.deadline);
         invocation.set_remote_addr(Some(self.remote));
-        self.route.invoker.invoke(invocation)
+        invoker.invoke(invocation)
     }
 }
 
