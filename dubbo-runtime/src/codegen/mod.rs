@@ -164,22 +164,15 @@ where
             }
             Err(status) => Box::pin(std::future::ready(Err(status))),
         },
+        // The message is still on a stream (a call made in process): read it first.
         body => Box::pin(async move {
-            let request = read_request(parts, body).await?;
-            Ok(reply(handler(request).await?))
+            let payload = body.into_unary().await?;
+            Ok(reply(handler(request_of(parts, payload)?).await?))
         }),
     }
 }
 
-/// Reads the one request message of a stream body.
-async fn read_request<Req: Message>(
-    parts: crate::invocation::InvocationParts,
-    body: Body,
-) -> Result<Request<Req>, Status> {
-    let payload = body.into_unary().await?;
-    request_of(parts, payload)
-}
-
+/// The typed request of a call with one message.
 fn request_of<Req: Message>(
     parts: crate::invocation::InvocationParts,
     payload: Payload,
