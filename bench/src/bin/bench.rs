@@ -4,8 +4,9 @@
 //! bench/run.sh [--rounds 5] [--duration-s 5] [--warmup-s 1] [--only NAME,NAME] [--quick]
 //! ```
 //!
-//! Each measurement: the server pinned to CPU 0 and the load generator to CPU 1 (`taskset`),
-//! server CPU time per request from `/proc/<pid>/stat`, server RSS from `/proc/<pid>/status`.
+//! Each measurement: the server pinned to CPU 0 (CPUs 0 and 1 where a scenario says so) and
+//! the load generator to CPU 1 (`taskset`), server CPU time per request from
+//! `/proc/<pid>/stat`, server RSS from `/proc/<pid>/status`.
 //! Rounds interleave the servers (ours, tonic, tonic, ours, …); the table shows medians over
 //! rounds, the ratio ours/theirs, and in how many rounds ours won.
 
@@ -65,6 +66,8 @@ struct Scenario {
     servers: (Server, Server),
     metrics: &'static [(&'static str, Better)],
     idle: bool,
+    /// The CPUs the server may run on (`taskset -c`); the load generator always gets CPU 1.
+    server_cpus: &'static str,
 }
 
 fn scenario(
@@ -84,6 +87,7 @@ fn scenario(
         servers,
         metrics,
         idle: false,
+        server_cpus: "0",
     }
 }
 
@@ -155,6 +159,17 @@ fn scenarios() -> Vec<Scenario> {
             tonic,
             LATENCY,
         ),
+        // As deployed: the server's runtime gets a worker per CPU (two) and shares CPU 1 with
+        // the load generator, so waking a second worker costs a futex call and a thread hop.
+        Scenario {
+            server_cpus: "0,1",
+            ..scenario(
+                "open-10k-rps-2workers",
+                "--mode rate --connections 4 --rate 10000",
+                tonic,
+                LATENCY,
+            )
+        },
         scenario(
             "floor-unary-empty-c16",
             "--mode unary --connections 1 --concurrency 16",
@@ -214,6 +229,7 @@ fn scenarios() -> Vec<Scenario> {
         servers: tonic,
         metrics: IDLE,
         idle: true,
+        server_cpus: "0",
     });
     all
 }
@@ -240,9 +256,9 @@ impl Drop for Running {
     }
 }
 
-fn start(server: Server, dir: &Path) -> Running {
+fn start(server: Server, dir: &Path, cpus: &str) -> Running {
     let binary = server.binary(dir);
-    let mut child = pinned("0", &binary)
+    let mut child = pinned(cpus, &binary)
         .args(["--addr", "127.0.0.1:0"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -286,7 +302,7 @@ fn measure(
     dir: &Path,
     common: &[String],
 ) -> Vec<(String, f64)> {
-    let running = start(server, dir);
+    let running = start(server, dir, scenario.server_cpus);
     let pid = running.child.id();
     std::thread::sleep(Duration::from_millis(300));
     let rss_before = procfs::rss_bytes(pid).unwrap_or(0);

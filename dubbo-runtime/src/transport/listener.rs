@@ -27,6 +27,13 @@ pub(crate) trait ConnectionHandler: Send + Sync + 'static {
 pub(crate) struct ShutdownSignal(watch::Receiver<bool>);
 
 impl ShutdownSignal {
+    /// A signal that fires when `rx` sees `true` (for tests that drive a connection handler
+    /// without a listener).
+    #[cfg(test)]
+    pub(crate) fn from_receiver(rx: watch::Receiver<bool>) -> ShutdownSignal {
+        ShutdownSignal(rx)
+    }
+
     /// Resolves once shutdown has begun.
     /// A dropped sender also counts as shutdown.
     pub(crate) async fn fired(mut self) {

@@ -28,6 +28,7 @@ use crate::message::{Payload, PayloadStream, StreamItem};
 use crate::metadata::Metadata;
 use crate::status::Status;
 use crate::transport::coalesce::coalesce;
+use crate::transport::inline_wake::InlineWake;
 use crate::transport::{ConnectionHandler, ShutdownSignal};
 
 /// Shared by every connection of one listener.
@@ -127,44 +128,57 @@ pub(crate) async fn serve_connection<IO>(
     let mut finished = Vec::new();
     // How many calls the previous wake-up brought; sets where this one writes its first part.
     let mut last_batch = 0;
+    // h2 and the socket get a waker that ignores the wakes of the calls run below: each is
+    // followed by another `poll_accept` and the flush, which is what those wakes ask for.
+    let inline_wake = InlineWake::new();
     loop {
-        let event = poll_fn(|cx| {
-            if !draining && shutdown.as_mut().poll(cx).is_ready() {
+        let event = poll_fn(|task_cx| {
+            if !draining && shutdown.as_mut().poll(task_cx).is_ready() {
                 return Poll::Ready(Event::Shutdown);
             }
-            // Run each call as h2 hands it out (h2 has processed every frame read so far,
-            // request bodies included, before the first); the next `poll_accept` encodes the
-            // responses queued meanwhile. Responses go out in two parts: once half as many
-            // calls as last time (at least 4) have run, and when none are left — far fewer
-            // writes than one per response, yet the peer can start on the first part while
-            // we finish the rest (one big write would make a busy connection move in
-            // lock-step waves).
-            let first_part = (last_batch / 2).max(4);
-            let mut batch = 0;
-            let event = loop {
-                let polled = conn.poll_accept(cx);
-                if batch == first_part {
-                    let _ = flusher.poll_flush(cx);
-                    finished.clear();
-                }
-                match polled {
-                    Poll::Ready(Some(Ok((request, respond)))) => {
-                        finished.extend(dispatch(&shared, remote, request, respond));
-                        batch += 1;
+            let cx = &mut Context::from_waker(inline_wake.waker(task_cx));
+            loop {
+                // Run each call as h2 hands it out (h2 has processed every frame read so
+                // far, request bodies included, before the first); the next `poll_accept`
+                // encodes the responses queued meanwhile. Responses go out in two parts: once
+                // half as many calls as last time (at least 4) have run, and when none are
+                // left — far fewer writes than one per response, yet the peer can start on
+                // the first part while we finish the rest (one big write would make a busy
+                // connection move in lock-step waves).
+                let first_part = (last_batch / 2).max(4);
+                let mut batch = 0;
+                let event = loop {
+                    let polled = conn.poll_accept(cx);
+                    if batch == first_part {
+                        let _ = flusher.poll_flush(cx);
                     }
-                    Poll::Ready(Some(Err(err))) => break Poll::Ready(Event::Failed(err)),
-                    Poll::Ready(None) => break Poll::Ready(Event::Closed),
-                    Poll::Pending => break Poll::Pending,
+                    match polled {
+                        Poll::Ready(Some(Ok((request, respond)))) => {
+                            let handles =
+                                inline_wake.run(|| dispatch(&shared, remote, request, respond));
+                            finished.extend(handles);
+                            batch += 1;
+                        }
+                        Poll::Ready(Some(Err(err))) => break Poll::Ready(Event::Failed(err)),
+                        Poll::Ready(None) => break Poll::Ready(Event::Closed),
+                        Poll::Pending => break Poll::Pending,
+                    }
+                };
+                if batch > 0 {
+                    last_batch = batch;
                 }
-            };
-            if batch > 0 {
-                last_batch = batch;
+                // Everything h2 wrote during this poll goes out now, in as few writes as the
+                // socket takes; if it is full, the task wakes when it drains.
+                let _ = flusher.poll_flush(cx);
+                if event.is_ready() || finished.is_empty() {
+                    finished.clear();
+                    return event;
+                }
+                // Releasing the answered streams (after their responses are out: it costs h2
+                // some bookkeeping) wakes h2, which may owe a reset or a window update or, when
+                // draining, may now close. Poll it once more here, not through the scheduler.
+                inline_wake.run(|| finished.clear());
             }
-            // Everything h2 wrote during this poll goes out now, in as few writes as the
-            // socket takes; if it is full, the task wakes when it drains.
-            let _ = flusher.poll_flush(cx);
-            finished.clear();
-            event
         })
         .await;
         match event {
@@ -964,5 +978,202 @@ mod tests {
         assert_eq!(found.encoding.unwrap(), "gzip");
         assert!(Encoding::Gzip.accepted_by(found.accept_encoding));
         assert_eq!(found.version(), "2.0.0");
+    }
+
+    mod connection_task {
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        use std::task::{Wake, Waker};
+
+        use tokio::sync::watch;
+
+        use super::*;
+        use crate::descriptor::{CallKind, ServiceDescriptor};
+        use crate::invocation::ServiceTarget;
+        use crate::invoker::Invoker;
+        use crate::protocol::routed::RouteTable as _;
+        use crate::transport::ShutdownSignal;
+        use crate::url::Url;
+
+        /// Answers every call with the same three-byte message.
+        #[derive(Debug)]
+        struct Fixed(Url);
+
+        impl Invoker for Fixed {
+            fn url(&self) -> &Url {
+                &self.0
+            }
+            fn invoke(&self, _: Invocation) -> BoxFuture<'static, Result<Reply, Status>> {
+                let reply = Reply::unary(Payload::protobuf(Bytes::from_static(b"\x08\x96\x01")));
+                Box::pin(std::future::ready(Ok(reply)))
+            }
+        }
+
+        static DESC: ServiceDescriptor = ServiceDescriptor {
+            name: "pkg.Svc",
+            methods: &[
+                MethodDescriptor {
+                    name: "Call",
+                    path: "/pkg.Svc/Call",
+                    kind: CallKind::Unary,
+                    index: 0,
+                    request_class: "pkg.Req",
+                    response_class: "pkg.Rep",
+                    hessian_request: None,
+                },
+                MethodDescriptor {
+                    name: "Upload",
+                    path: "/pkg.Svc/Upload",
+                    kind: CallKind::ClientStreaming,
+                    index: 1,
+                    request_class: "pkg.Req",
+                    response_class: "pkg.Rep",
+                    hessian_request: None,
+                },
+            ],
+        };
+
+        /// Counts the wakes a future causes to its own task while it is being polled: what
+        /// tokio treats as a yield (poll again, and on the multi-thread runtime wake another
+        /// worker first).
+        struct SelfWakes<F> {
+            inner: Pin<Box<F>>,
+            polling: Arc<AtomicBool>,
+            count: Arc<AtomicUsize>,
+        }
+
+        struct Counting {
+            task: Waker,
+            polling: Arc<AtomicBool>,
+            count: Arc<AtomicUsize>,
+        }
+
+        impl Wake for Counting {
+            fn wake(self: Arc<Self>) {
+                self.wake_by_ref();
+            }
+            fn wake_by_ref(self: &Arc<Self>) {
+                if self.polling.load(Ordering::SeqCst) {
+                    self.count.fetch_add(1, Ordering::SeqCst);
+                }
+                self.task.wake_by_ref();
+            }
+        }
+
+        impl<F: Future> Future for SelfWakes<F> {
+            type Output = F::Output;
+            fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+                let waker = Waker::from(Arc::new(Counting {
+                    task: cx.waker().clone(),
+                    polling: Arc::clone(&self.polling),
+                    count: Arc::clone(&self.count),
+                }));
+                self.polling.store(true, Ordering::SeqCst);
+                let polled = self.inner.as_mut().poll(&mut Context::from_waker(&waker));
+                self.polling.store(false, Ordering::SeqCst);
+                polled
+            }
+        }
+
+        /// Serves one connection, over an in-memory pipe, to the client returned; also returns
+        /// the server task's self-wake counter and its shutdown switch.
+        async fn connect() -> (
+            h2::client::SendRequest<Bytes>,
+            Arc<AtomicUsize>,
+            watch::Sender<bool>,
+        ) {
+            let (client_io, server_io) = tokio::io::duplex(64 * 1024);
+            let router = Arc::new(Router::default());
+            router.add_export(
+                Arc::new(ServiceTarget::new("pkg.Svc")),
+                Arc::new(Fixed(Url::new("tri", "127.0.0.1", 1))),
+                &DESC,
+            );
+            let shared = Arc::new(ServerShared {
+                router,
+                config: Arc::new(TripleConfig::default()),
+                #[cfg(feature = "tls")]
+                tls: None,
+            });
+            let (stop, rx) = watch::channel(false);
+            let remote = SocketAddr::from(([127, 0, 0, 1], 1));
+            let count = Arc::new(AtomicUsize::new(0));
+            tokio::spawn(SelfWakes {
+                inner: Box::pin(serve_connection(
+                    server_io,
+                    remote,
+                    shared,
+                    ShutdownSignal::from_receiver(rx),
+                )),
+                polling: Arc::new(AtomicBool::new(false)),
+                count: Arc::clone(&count),
+            });
+            let (client, conn) = h2::client::handshake(client_io).await.unwrap();
+            tokio::spawn(conn);
+            (client, count, stop)
+        }
+
+        fn post(path: &str) -> http::Request<()> {
+            http::Request::post(path)
+                .header("content-type", "application/grpc")
+                .header("te", "trailers")
+                .body(())
+                .unwrap()
+        }
+
+        async fn call(client: &mut h2::client::SendRequest<Bytes>) -> Bytes {
+            let (response, mut body) = client.send_request(post("/pkg.Svc/Call"), false).unwrap();
+            body.send_data(Bytes::from_static(&[0, 0, 0, 0, 0]), true)
+                .unwrap();
+            let mut body = response.await.unwrap().into_body();
+            let mut data = BytesMut::new();
+            while let Some(chunk) = body.data().await {
+                let chunk = chunk.unwrap();
+                let _ = body.flow_control().release_capacity(chunk.len());
+                data.extend_from_slice(&chunk);
+            }
+            let trailers = body.trailers().await.unwrap().unwrap();
+            assert_eq!(trailers["grpc-status"], "0");
+            data.freeze()
+        }
+
+        #[tokio::test]
+        async fn calls_answered_on_the_connection_task_do_not_wake_it() {
+            let (mut client, self_wakes, _stop) = connect().await;
+            // The first call also finishes the handshake; count from the second on.
+            assert_eq!(call(&mut client).await, &[0, 0, 0, 0, 3, 8, 0x96, 1][..]);
+            let before = self_wakes.load(Ordering::SeqCst);
+            for _ in 0..5 {
+                assert_eq!(call(&mut client).await, &[0, 0, 0, 0, 3, 8, 0x96, 1][..]);
+            }
+            assert_eq!(self_wakes.load(Ordering::SeqCst) - before, 0);
+        }
+
+        #[tokio::test]
+        async fn an_early_answer_resets_the_rest_of_the_request_at_once() {
+            let (mut client, _, _stop) = connect().await;
+            call(&mut client).await;
+            // A client-streaming call whose handler answers without reading the request,
+            // while the client has not finished sending it.
+            let (response, mut upload) =
+                client.send_request(post("/pkg.Svc/Upload"), false).unwrap();
+            upload
+                .send_data(Bytes::from_static(&[0, 0, 0, 0, 0]), false)
+                .unwrap();
+            let mut body = response.await.unwrap().into_body();
+            while let Some(chunk) = body.data().await {
+                chunk.unwrap();
+            }
+            assert_eq!(body.trailers().await.unwrap().unwrap()["grpc-status"], "0");
+            // The server's handles of the call are released after its response went out;
+            // h2 then owes the client a RST_STREAM(NO_ERROR) for the unread rest, which has
+            // to go out without waiting for anything else to wake the connection.
+            let reset = tokio::time::timeout(
+                std::time::Duration::from_secs(5),
+                poll_fn(|cx| upload.poll_reset(cx)),
+            )
+            .await
+            .expect("the server reset the request stream");
+            assert_eq!(reset.unwrap(), h2::Reason::NO_ERROR);
+        }
     }
 }
