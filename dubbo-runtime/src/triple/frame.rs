@@ -20,8 +20,11 @@ pub fn encode(
     encoding: Option<Encoding>,
     max_size: usize,
 ) -> Result<Bytes, Status> {
-    let mut buf = BytesMut::new();
-    encode_into(&mut buf, payload, encoding, max_size)?;
+    // Exactly the frame's size: a buffer with room to spare would cost `freeze` a second
+    // allocation (the shared header of a `Bytes` whose length is not its capacity).
+    let body_len = payload.protobuf_len();
+    let mut buf = BytesMut::with_capacity(HEADER_LEN + body_len);
+    encode_sized(&mut buf, payload, body_len, encoding, max_size)?;
     Ok(buf.freeze())
 }
 
@@ -33,8 +36,19 @@ pub fn encode_into(
     encoding: Option<Encoding>,
     max_size: usize,
 ) -> Result<(), Status> {
+    encode_sized(buf, payload, payload.protobuf_len(), encoding, max_size)
+}
+
+/// [`encode_into`] given the payload's protobuf length.
+fn encode_sized(
+    buf: &mut BytesMut,
+    payload: &Payload,
+    body_len: usize,
+    encoding: Option<Encoding>,
+    max_size: usize,
+) -> Result<(), Status> {
     let start = buf.len();
-    buf.reserve(HEADER_LEN + payload.protobuf_len());
+    buf.reserve(HEADER_LEN + body_len);
     buf.put_bytes(0, HEADER_LEN);
     if let Err(status) = payload.encode_protobuf(buf) {
         buf.truncate(start);
@@ -76,9 +90,12 @@ fn write_header(dst: &mut [u8], compressed: bool, len: usize) -> Result<(), Stat
 /// and nothing is allocated ahead of the bytes that arrived).
 #[derive(Debug)]
 pub struct Decoder {
-    /// Received bytes not consumed yet, in order.
-    chunks: VecDeque<Bytes>,
-    /// Total length of `chunks`.
+    /// The oldest received bytes not consumed yet (empty when nothing is buffered). Most
+    /// messages arrive in one DATA frame, so most calls never touch `rest`.
+    front: Bytes,
+    /// Bytes received after `front`, in order (never holds an empty chunk).
+    rest: VecDeque<Bytes>,
+    /// Total length of `front` and `rest`.
     buffered: usize,
     /// The header of the message being collected.
     header: Option<(bool, usize)>,
@@ -91,7 +108,8 @@ impl Decoder {
     /// stream whose `grpc-encoding` is `encoding`.
     pub fn new(max_size: usize, encoding: Option<Encoding>) -> Decoder {
         Decoder {
-            chunks: VecDeque::new(),
+            front: Bytes::new(),
+            rest: VecDeque::new(),
             buffered: 0,
             header: None,
             max_size,
@@ -101,9 +119,14 @@ impl Decoder {
 
     /// Adds received bytes.
     pub fn push(&mut self, chunk: Bytes) {
-        if !chunk.is_empty() {
-            self.buffered += chunk.len();
-            self.chunks.push_back(chunk);
+        if chunk.is_empty() {
+            return;
+        }
+        self.buffered += chunk.len();
+        if self.front.is_empty() {
+            self.front = chunk;
+        } else {
+            self.rest.push_back(chunk);
         }
     }
 
@@ -112,32 +135,47 @@ impl Decoder {
         self.header.is_some() || self.buffered > 0
     }
 
+    /// Drops `n` bytes from the front chunk (`n <= front.len()`), moving to the next
+    /// chunk when it is used up.
+    fn advance_front(&mut self, n: usize) {
+        self.buffered -= n;
+        self.front.advance(n);
+        if self.front.is_empty() {
+            self.front = self.rest.pop_front().unwrap_or_default();
+        }
+    }
+
     /// Takes the next `n` buffered bytes (`n <= buffered`).
     fn take(&mut self, n: usize) -> Bytes {
-        self.buffered -= n;
-        let Some(front) = self.chunks.front_mut() else {
-            return Bytes::new();
-        };
-        if front.len() >= n {
-            let out = front.split_to(n);
-            if front.is_empty() {
-                self.chunks.pop_front();
-            }
-            return out;
+        if self.front.len() == n {
+            self.buffered -= n;
+            let next = self.rest.pop_front().unwrap_or_default();
+            return std::mem::replace(&mut self.front, next);
+        }
+        if self.front.len() > n {
+            self.buffered -= n;
+            return self.front.split_to(n);
         }
         let mut out = BytesMut::with_capacity(n);
-        while out.len() < n {
-            let Some(front) = self.chunks.front_mut() else {
-                break;
-            };
-            let want = (n - out.len()).min(front.len());
-            out.extend_from_slice(&front[..want]);
-            front.advance(want);
-            if front.is_empty() {
-                self.chunks.pop_front();
-            }
+        while out.len() < n && !self.front.is_empty() {
+            let want = (n - out.len()).min(self.front.len());
+            out.extend_from_slice(&self.front[..want]);
+            self.advance_front(want);
         }
         out.freeze()
+    }
+
+    /// Reads the 5-byte frame header (`buffered >= HEADER_LEN`): the flags and the length.
+    fn take_header(&mut self) -> (u8, usize) {
+        let mut header = [0; HEADER_LEN];
+        if self.front.len() >= HEADER_LEN {
+            header.copy_from_slice(&self.front[..HEADER_LEN]);
+            self.advance_front(HEADER_LEN);
+        } else {
+            header.copy_from_slice(&self.take(HEADER_LEN));
+        }
+        let [flags, len @ ..] = header;
+        (flags, u32::from_be_bytes(len) as usize)
     }
 
     /// The next complete message, or `None` if more data is needed.
@@ -165,9 +203,7 @@ impl Decoder {
                 if self.buffered < HEADER_LEN {
                     return Ok(None);
                 }
-                let mut header = self.take(HEADER_LEN);
-                let flags = header.get_u8();
-                let len = header.get_u32() as usize;
+                let (flags, len) = self.take_header();
                 if flags & 0xfe != 0 {
                     return Err(Status::internal(format!(
                         "invalid message frame: reserved flag bits set ({flags:#04x})"
@@ -323,6 +359,31 @@ mod tests {
         assert_eq!(second.compression(), Some(true));
         assert_eq!(second.as_protobuf().unwrap(), &b"cde"[..]);
         assert!(!d.has_partial());
+    }
+
+    #[test]
+    fn chunks_buffered_before_decoding_are_read_in_order() {
+        let frames = [frame(0, b"hello"), frame(0, b""), frame(0, b"world!")];
+        let all: Vec<u8> = frames.iter().flat_map(|f| f.iter().copied()).collect();
+        let one_byte_each: Vec<Bytes> = all.iter().map(|b| Bytes::copy_from_slice(&[*b])).collect();
+        // Whole frames, one per chunk; then every byte its own chunk (headers span five).
+        for chunks in [frames.to_vec(), one_byte_each] {
+            let mut d = Decoder::new(100, None);
+            for chunk in &chunks {
+                d.push(chunk.clone());
+            }
+            let mut got = Vec::new();
+            while let Some(m) = d.next_message().unwrap() {
+                got.push(m);
+            }
+            assert_eq!(
+                got,
+                vec![&b"hello"[..], b"", b"world!"],
+                "{} chunks",
+                chunks.len()
+            );
+            assert!(!d.has_partial());
+        }
     }
 
     #[test]
