@@ -170,6 +170,14 @@ fn scenarios() -> Vec<Scenario> {
                 LATENCY,
             )
         },
+        // Our server against itself: how far apart two identical servers land in one run,
+        // i.e. the noise in the open-loop rows above.
+        scenario(
+            "noise-open-10k-rps",
+            "--mode rate --connections 4 --rate 10000",
+            (Server::Triple, Server::Triple),
+            LATENCY,
+        ),
         scenario(
             "floor-unary-empty-c16",
             "--mode unary --connections 1 --concurrency 16",
@@ -295,9 +303,10 @@ fn get(values: &[(String, f64)], key: &str) -> f64 {
         .map_or(0.0, |(_, v)| *v)
 }
 
-/// One measurement of one server.
+/// One measurement of one server (`baseline`: for the right-hand column).
 fn measure(
     server: Server,
+    baseline: bool,
     scenario: &Scenario,
     dir: &Path,
     common: &[String],
@@ -308,7 +317,7 @@ fn measure(
     let rss_before = procfs::rss_bytes(pid).unwrap_or(0);
     let cpu_before = procfs::cpu_time(pid).unwrap_or_default();
     let mut cmd = pinned("1", &dir.join("loadgen"));
-    let loadgen = match (&scenario.baseline_loadgen, server == scenario.servers.1) {
+    let loadgen = match (&scenario.baseline_loadgen, baseline) {
         (Some(baseline), true) => baseline,
         _ => &scenario.loadgen,
     };
@@ -424,16 +433,17 @@ fn main() {
         let (ours, theirs) = scenario.servers;
         let mut samples: Vec<(Metrics, Metrics)> = Vec::new();
         for round in 0..rounds {
+            // By column, not by server: a noise scenario runs the same server in both.
             let order = if round % 2 == 0 {
-                [ours, theirs]
+                [(true, ours), (false, theirs)]
             } else {
-                [theirs, ours]
+                [(false, theirs), (true, ours)]
             };
             let mut a = Vec::new();
             let mut b = Vec::new();
-            for server in order {
-                let values = measure(server, &scenario, &dir, &common);
-                if server == ours {
+            for (is_ours, server) in order {
+                let values = measure(server, !is_ours, &scenario, &dir, &common);
+                if is_ours {
                     a = values;
                 } else {
                     b = values;
