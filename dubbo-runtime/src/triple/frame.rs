@@ -135,45 +135,51 @@ impl Decoder {
         self.header.is_some() || self.buffered > 0
     }
 
-    /// Drops `n` bytes from the front chunk (`n <= front.len()`), moving to the next
-    /// chunk when it is used up.
-    fn advance_front(&mut self, n: usize) {
-        self.buffered -= n;
-        self.front.advance(n);
+    /// Moves to the next chunk once the front one is used up.
+    fn refill(&mut self) {
         if self.front.is_empty() {
             self.front = self.rest.pop_front().unwrap_or_default();
         }
     }
 
-    /// Takes the next `n` buffered bytes (`n <= buffered`).
-    fn take(&mut self, n: usize) -> Bytes {
-        if self.front.len() == n {
-            self.buffered -= n;
-            let next = self.rest.pop_front().unwrap_or_default();
-            return std::mem::replace(&mut self.front, next);
+    /// Hands the next `n` buffered bytes (`n <= buffered`) to `out`, a chunk's worth at a time.
+    fn drain(&mut self, mut n: usize, mut out: impl FnMut(&[u8])) {
+        while n > 0 && !self.front.is_empty() {
+            let want = n.min(self.front.len());
+            out(&self.front[..want]);
+            self.front.advance(want);
+            self.buffered -= want;
+            n -= want;
+            self.refill();
         }
-        if self.front.len() > n {
+    }
+
+    /// Takes the next `n` buffered bytes (`n <= buffered`): a slice of the front chunk when
+    /// they are all in it, else one copy.
+    fn take(&mut self, n: usize) -> Bytes {
+        if self.front.len() >= n {
             self.buffered -= n;
-            return self.front.split_to(n);
+            let out = if self.front.len() == n {
+                std::mem::take(&mut self.front)
+            } else {
+                self.front.split_to(n)
+            };
+            self.refill();
+            return out;
         }
         let mut out = BytesMut::with_capacity(n);
-        while out.len() < n && !self.front.is_empty() {
-            let want = (n - out.len()).min(self.front.len());
-            out.extend_from_slice(&self.front[..want]);
-            self.advance_front(want);
-        }
+        self.drain(n, |bytes| out.extend_from_slice(bytes));
         out.freeze()
     }
 
     /// Reads the 5-byte frame header (`buffered >= HEADER_LEN`): the flags and the length.
     fn take_header(&mut self) -> (u8, usize) {
         let mut header = [0; HEADER_LEN];
-        if self.front.len() >= HEADER_LEN {
-            header.copy_from_slice(&self.front[..HEADER_LEN]);
-            self.advance_front(HEADER_LEN);
-        } else {
-            header.copy_from_slice(&self.take(HEADER_LEN));
-        }
+        let mut at = 0;
+        self.drain(HEADER_LEN, |bytes| {
+            header[at..at + bytes.len()].copy_from_slice(bytes);
+            at += bytes.len();
+        });
         let [flags, len @ ..] = header;
         (flags, u32::from_be_bytes(len) as usize)
     }
