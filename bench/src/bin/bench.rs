@@ -2,13 +2,17 @@
 //!
 //! ```text
 //! bench/run.sh [--rounds 5] [--duration-s 5] [--warmup-s 1] [--only NAME,NAME] [--quick]
+//!              [--verbose] [--unpaired]
 //! ```
 //!
 //! Each measurement: the server pinned to CPU 0 (CPUs 0 and 1 where a scenario says so) and
 //! the load generator to CPU 1 (`taskset`), server CPU time per request from
 //! `/proc/<pid>/stat`, server RSS from `/proc/<pid>/status`.
-//! Rounds interleave the servers (ours, tonic, tonic, ours, …); the table shows medians over
-//! rounds, the ratio ours/theirs, and in how many rounds ours won.
+//! Rounds interleave the servers (ours, tonic, tonic, ours, …). Open-loop scenarios are
+//! paired instead: both servers run at once and the load generator alternates between them
+//! every 100 ms, so both see the same machine. The table shows medians over rounds, the median
+//! of the per-round ratios ours/theirs, and in how many rounds ours won; `--verbose` prints
+//! every round's figures, `--unpaired` measures the open-loop scenarios one server at a time too.
 
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
@@ -68,6 +72,10 @@ struct Scenario {
     idle: bool,
     /// The CPUs the server may run on (`taskset -c`); the load generator always gets CPU 1.
     server_cpus: &'static str,
+    /// Both servers run at once and one load generator alternates between them in short
+    /// slices (open-loop scenarios, whose latencies drift with the machine by more than the
+    /// differences measured); otherwise each server gets a run of its own.
+    paired: bool,
 }
 
 fn scenario(
@@ -88,6 +96,7 @@ fn scenario(
         metrics,
         idle: false,
         server_cpus: "0",
+        paired: loadgen.contains("--mode rate"),
     }
 }
 
@@ -238,6 +247,7 @@ fn scenarios() -> Vec<Scenario> {
         metrics: IDLE,
         idle: true,
         server_cpus: "0",
+        paired: false,
     });
     all
 }
@@ -303,6 +313,54 @@ fn get(values: &[(String, f64)], key: &str) -> f64 {
         .map_or(0.0, |(_, v)| *v)
 }
 
+/// The load generator for `scenario` against `targets` (one address, or two to alternate).
+fn loadgen(scenario: &Scenario, baseline: bool, dir: &Path, targets: &[&str]) -> Command {
+    let mut cmd = pinned("1", &dir.join("loadgen"));
+    let args = match (&scenario.baseline_loadgen, baseline) {
+        (Some(baseline), true) => baseline,
+        _ => &scenario.loadgen,
+    };
+    cmd.args(["--target", targets[0]]);
+    if let Some(second) = targets.get(1) {
+        cmd.args(["--target-b", second]);
+    }
+    cmd.args(args);
+    cmd
+}
+
+/// A value of `--name` in `common`, or `default`.
+fn common_arg(common: &[String], name: &str, default: f64) -> f64 {
+    common
+        .windows(2)
+        .find(|w| w[0] == name)
+        .and_then(|w| w[1].parse().ok())
+        .unwrap_or(default)
+}
+
+/// Adds the server-side figures to one run's `values`: CPU per request (or per message) from
+/// `cpu` spent over the whole run, and the server's RSS at the end.
+fn add_server_figures(values: &mut Metrics, cpu: Duration, pid: u32, common: &[String]) {
+    let total = get(values, "total");
+    let msgs = get(values, "msgs_per_s");
+    if total > 0.0 {
+        values.push(("cpu_us_per_req".into(), cpu.as_secs_f64() * 1e6 / total));
+    }
+    if msgs > 0.0 {
+        // Messages counted only in the measurement window; scale total CPU by window share.
+        let window = common_arg(common, "--duration-s", 5.0);
+        let warmup = common_arg(common, "--warmup-s", 1.0);
+        let share = window / (window + warmup);
+        values.push((
+            "cpu_us_per_msg".into(),
+            cpu.as_secs_f64() * share * 1e6 / (msgs * window),
+        ));
+    }
+    values.push((
+        "rss_mb".into(),
+        procfs::rss_bytes(pid).unwrap_or(0) as f64 / 1e6,
+    ));
+}
+
 /// One measurement of one server (`baseline`: for the right-hand column).
 fn measure(
     server: Server,
@@ -310,18 +368,13 @@ fn measure(
     scenario: &Scenario,
     dir: &Path,
     common: &[String],
-) -> Vec<(String, f64)> {
+) -> Metrics {
     let running = start(server, dir, scenario.server_cpus);
     let pid = running.child.id();
     std::thread::sleep(Duration::from_millis(300));
     let rss_before = procfs::rss_bytes(pid).unwrap_or(0);
     let cpu_before = procfs::cpu_time(pid).unwrap_or_default();
-    let mut cmd = pinned("1", &dir.join("loadgen"));
-    let loadgen = match (&scenario.baseline_loadgen, baseline) {
-        (Some(baseline), true) => baseline,
-        _ => &scenario.loadgen,
-    };
-    cmd.args(["--target", &running.addr]).args(loadgen);
+    let mut cmd = loadgen(scenario, baseline, dir, &[&running.addr]);
     if !scenario.idle {
         cmd.args(common);
     }
@@ -344,41 +397,60 @@ fn measure(
     let cpu = procfs::cpu_time(pid)
         .unwrap_or_default()
         .saturating_sub(cpu_before);
-    let total = get(&values, "total");
-    let msgs = get(&values, "msgs_per_s");
-    if total > 0.0 {
-        values.push(("cpu_us_per_req".into(), cpu.as_secs_f64() * 1e6 / total));
-    }
-    if msgs > 0.0 {
-        // Messages counted only in the measurement window; scale total CPU by window share.
-        let window: f64 = common
-            .windows(2)
-            .find(|w| w[0] == "--duration-s")
-            .and_then(|w| w[1].parse().ok())
-            .unwrap_or(5.0);
-        let warmup: f64 = common
-            .windows(2)
-            .find(|w| w[0] == "--warmup-s")
-            .and_then(|w| w[1].parse().ok())
-            .unwrap_or(1.0);
-        let share = window / (window + warmup);
-        values.push((
-            "cpu_us_per_msg".into(),
-            cpu.as_secs_f64() * share * 1e6 / (msgs * window),
-        ));
-    }
-    values.push((
-        "rss_mb".into(),
-        procfs::rss_bytes(pid).unwrap_or(0) as f64 / 1e6,
-    ));
+    add_server_figures(&mut values, cpu, pid, common);
     values
+}
+
+/// One paired measurement: both servers run at once, `first` gets the load generator's first
+/// slice. Returns (ours, baseline).
+fn measure_pair(
+    scenario: &Scenario,
+    ours_first: bool,
+    dir: &Path,
+    common: &[String],
+) -> (Metrics, Metrics) {
+    let (ours, theirs) = scenario.servers;
+    let order = if ours_first {
+        [ours, theirs]
+    } else {
+        [theirs, ours]
+    };
+    let running = order.map(|server| start(server, dir, scenario.server_cpus));
+    std::thread::sleep(Duration::from_millis(300));
+    let pids = [running[0].child.id(), running[1].child.id()];
+    let cpu_before = pids.map(|pid| procfs::cpu_time(pid).unwrap_or_default());
+    let output = loadgen(scenario, false, dir, &[&running[0].addr, &running[1].addr])
+        .args(common)
+        .output()
+        .expect("loadgen runs");
+    let text = String::from_utf8_lossy(&output.stdout);
+    let side = |name: &str| {
+        let prefix = format!("side={name} ");
+        text.lines()
+            .find_map(|line| line.strip_prefix(&prefix))
+            .map(parse)
+            .unwrap_or_default()
+    };
+    let mut values = [side("a"), side("b")];
+    for (i, values) in values.iter_mut().enumerate() {
+        let cpu = procfs::cpu_time(pids[i])
+            .unwrap_or_default()
+            .saturating_sub(cpu_before[i]);
+        add_server_figures(values, cpu, pids[i], common);
+    }
+    let [first, second] = values;
+    if ours_first {
+        (first, second)
+    } else {
+        (second, first)
+    }
 }
 
 fn main() {
     let args = Args::from_env();
     if args.str("help").is_some() {
         println!(
-            "usage: bench [--rounds N] [--duration-s S] [--warmup-s S] [--only NAME,NAME] [--quick]\n\
+            "usage: bench [--rounds N] [--duration-s S] [--warmup-s S] [--only NAME,NAME] [--quick] [--verbose] [--unpaired]\n\
              scenarios: {}",
             scenarios()
                 .iter()
@@ -389,6 +461,8 @@ fn main() {
         return;
     }
     let quick = args.str("quick").is_some();
+    let verbose = args.str("verbose").is_some();
+    let unpaired = args.str("unpaired").is_some();
     let rounds: usize = args.get("rounds", if quick { 1 } else { 5 });
     let duration: f64 = args.get("duration-s", if quick { 2.0 } else { 5.0 });
     let warmup: f64 = args.get("warmup-s", if quick { 0.5 } else { 1.0 });
@@ -414,7 +488,9 @@ fn main() {
     println!(
         "# {rounds} round(s), {duration} s per run after {warmup} s warm-up; server on CPU 0, load on CPU 1\n"
     );
-    println!("| scenario | metric | ours | baseline | ours/baseline | ours won |");
+    println!(
+        "| scenario | metric | ours | baseline | ours/baseline (median of rounds) | ours won |"
+    );
     println!("|---|---|---:|---:|---:|---:|");
     for scenario in scenarios() {
         if !only.is_empty() && !only.iter().any(|o| o == scenario.name) {
@@ -433,6 +509,10 @@ fn main() {
         let (ours, theirs) = scenario.servers;
         let mut samples: Vec<(Metrics, Metrics)> = Vec::new();
         for round in 0..rounds {
+            if scenario.paired && !unpaired {
+                samples.push(measure_pair(&scenario, round % 2 == 0, &dir, &common));
+                continue;
+            }
             // By column, not by server: a noise scenario runs the same server in both.
             let order = if round % 2 == 0 {
                 [(true, ours), (false, theirs)]
@@ -462,14 +542,33 @@ fn main() {
                     Better::Higher => o > t,
                 })
                 .count();
+            // The ratio within each round (the two columns measured back to back, or at
+            // once when paired), then the median of those: the machine's drift between rounds
+            // cancels, where a ratio of the two medians could take them from different rounds.
+            let mut ratios: Vec<f64> = ours_v
+                .iter()
+                .zip(&theirs_v)
+                .map(|(o, t)| if *t > 0.0 { o / t } else { 0.0 })
+                .collect();
+            let ratio = median(&mut ratios);
             let (mo, mt) = (median(&mut ours_v), median(&mut theirs_v));
-            let ratio = if mt > 0.0 { mo / mt } else { 0.0 };
             println!(
                 "| {} ({} vs {}) | {metric} | {mo:.2} | {mt:.2} | {ratio:.3} | {wins}/{rounds} |",
                 scenario.name,
                 ours.name(),
                 theirs.name(),
             );
+            if verbose {
+                let rounds: Vec<String> = samples
+                    .iter()
+                    .map(|(a, b)| format!("{:.2}/{:.2}", get(a, metric), get(b, metric)))
+                    .collect();
+                eprintln!(
+                    "  {} {metric} by round: {}",
+                    scenario.name,
+                    rounds.join(" ")
+                );
+            }
         }
         let errors: f64 = samples
             .iter()

@@ -5,11 +5,12 @@
 //! loadgen --target 127.0.0.1:PORT --mode unary|rate|stream|pingpong|idle [--protocol triple|dubbo2]
 //!         [--connections M] [--concurrency N] [--duration-s D] [--warmup-s W]
 //!         [--payload BYTES] [--rate R] [--arrivals poisson|fixed] [--stream-count K]
-//!         [--idle N] [--hold-s S]
+//!         [--idle N] [--hold-s S] [--target-b 127.0.0.1:PORT --slice-ms MS]
 //! ```
 //!
 //! Prints one line of `key=value` results, e.g.
-//! `total=… qps=… p50_us=… p90_us=… p99_us=… p999_us=… errors=…`.
+//! `total=… qps=… p50_us=… p90_us=… p99_us=… p999_us=… errors=…`; in `rate` mode with
+//! `--target-b`, one line per target, starting `side=a` and `side=b`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -29,7 +30,7 @@ const USAGE: &str =
     "usage: loadgen --target 127.0.0.1:PORT [--mode unary|rate|stream|pingpong|idle]
         [--protocol triple|dubbo2] [--connections M] [--concurrency N] [--duration-s D]
         [--warmup-s W] [--payload BYTES] [--rate R] [--arrivals poisson|fixed]
-        [--stream-count K] [--idle N] [--hold-s S]";
+        [--stream-count K] [--idle N] [--hold-s S] [--target-b 127.0.0.1:PORT --slice-ms MS]";
 
 const PATH_UNARY: &str = "/org.apache.dubbo.sample.Greeter/SayHello";
 const PATH_STREAM: &str = "/org.apache.dubbo.sample.Greeter/SayHelloServerStream";
@@ -192,13 +193,27 @@ async fn closed_loop(args: &Args, run: Arc<Run>) -> Latencies {
     all
 }
 
+/// What one open-loop target saw.
+#[derive(Default)]
+struct Side {
+    total: u64,
+    errors: u64,
+    latencies: Latencies,
+}
+
 /// Open loop: requests start on a schedule whether or not earlier ones finished, and latency
 /// counts from the scheduled start (no coordinated omission). Arrivals are a Poisson process
 /// at `--rate` (exponential gaps from a fixed seed, so every run offers the same schedule),
 /// as independent clients produce; `--arrivals fixed` spaces them evenly instead.
-async fn open_loop(args: &Args, run: Arc<Run>) -> Latencies {
-    let target = args.require("target").to_owned();
-    let connections: usize = args.get("connections", 4);
+///
+/// With `--target-b` the schedule alternates between two servers in slices of `--slice-ms`
+/// (A, B, A, …), each on its own connections, and each gets its own results: a drift in the
+/// machine's speed then lands on both alike instead of on whichever ran in the slower second.
+async fn open_loop(args: &Args, run: Arc<Run>) -> Vec<Side> {
+    let mut targets = vec![args.require("target").to_owned()];
+    targets.extend(args.str("target-b").map(str::to_owned));
+    let slice = Duration::from_millis(args.get("slice-ms", 100)).max(Duration::from_millis(1));
+    let connections: usize = args.get("connections", 4).max(1);
     let rate: f64 = args.get("rate", 10_000.0);
     let payload: usize = args.get("payload", 0);
     let body = grpc_frame(&HelloRequest {
@@ -206,15 +221,21 @@ async fn open_loop(args: &Args, run: Arc<Run>) -> Latencies {
         count: 0,
         payload: vec![b'x'; payload],
     });
-    let template = Arc::new(Template::new(&target, PATH_UNARY));
+    let mut templates = Vec::new();
     let mut clients = Vec::new();
-    for _ in 0..connections.max(1) {
-        clients.push(connect(&target).await);
+    for target in &targets {
+        templates.push(Arc::new(Template::new(target, PATH_UNARY)));
+        let mut own = Vec::new();
+        for _ in 0..connections {
+            own.push(connect(target).await);
+        }
+        clients.push(own);
     }
     let mean_gap = 1.0 / rate.max(1.0);
     let poisson = args.str("arrivals").unwrap_or("poisson") != "fixed";
     let mut rng = 0x9e37_79b9_7f4a_7c15u64;
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Option<Duration>>();
+    let (tx, mut rx) =
+        tokio::sync::mpsc::unbounded_channel::<(usize, Result<Option<Duration>, ()>)>();
     let start = Instant::now();
     let mut offset = 0.0f64;
     let mut n: u64 = 0;
@@ -232,8 +253,10 @@ async fn open_loop(args: &Args, run: Arc<Run>) -> Latencies {
             mean_gap
         };
         pace(scheduled).await;
-        let mut client = clients[(n as usize) % clients.len()].clone();
-        let template = Arc::clone(&template);
+        let side = ((scheduled - start).as_nanos() / slice.as_nanos()) as usize % targets.len();
+        let own = &clients[side];
+        let mut client = own[(n as usize) % own.len()].clone();
+        let template = Arc::clone(&templates[side]);
         let body = body.clone();
         let run2 = Arc::clone(&run);
         let tx = tx.clone();
@@ -242,28 +265,31 @@ async fn open_loop(args: &Args, run: Arc<Run>) -> Latencies {
             let done = Instant::now();
             run2.total.fetch_add(1, Ordering::Relaxed);
             let sample = match result {
-                Ok(_) if run2.measuring(scheduled) => Some(done - scheduled),
-                Ok(_) => None,
+                Ok(_) => Ok(run2.measuring(scheduled).then(|| done - scheduled)),
                 Err(()) => {
                     run2.errors.fetch_add(1, Ordering::Relaxed);
-                    None
+                    Err(())
                 }
             };
-            let _ = tx.send(sample);
+            let _ = tx.send((side, sample));
         });
         n += 1;
     }
     drop(tx);
-    let mut all = Latencies::default();
+    let mut sides: Vec<Side> = targets.iter().map(|_| Side::default()).collect();
     let drain = async {
-        while let Some(sample) = rx.recv().await {
-            if let Some(latency) = sample {
-                all.record(latency);
+        while let Some((side, sample)) = rx.recv().await {
+            let side = &mut sides[side];
+            side.total += 1;
+            match sample {
+                Ok(Some(latency)) => side.latencies.record(latency),
+                Ok(None) => {}
+                Err(()) => side.errors += 1,
             }
         }
     };
     let _ = tokio::time::timeout(Duration::from_secs(10), drain).await;
-    all
+    sides
 }
 
 /// Waits until `at` precisely: tokio's timer has millisecond granularity, which would send
@@ -460,9 +486,21 @@ fn main() {
         let duration = Duration::from_secs_f64(args.get("duration-s", 5.0));
         let run = Run::new(warmup, duration);
         let protocol = args.str("protocol").unwrap_or("triple").to_owned();
-        let mut latencies = match (protocol.as_str(), mode.as_str()) {
+        let seconds = duration.as_secs_f64();
+        if (protocol.as_str(), mode.as_str()) == ("triple", "rate") {
+            let sides = open_loop(&args, Arc::clone(&run)).await;
+            // Each of two alternating targets had the load for half the window: its qps is
+            // the rate it served while it had the load, as with one target.
+            let share = seconds / sides.len() as f64;
+            for (i, side) in sides.into_iter().enumerate() {
+                let label =
+                    (i > 0 || args.str("target-b").is_some()).then_some(["a", "b"][i.min(1)]);
+                report(label, side.total, side.errors, side.latencies, share, 0, 0);
+            }
+            return;
+        }
+        let latencies = match (protocol.as_str(), mode.as_str()) {
             ("triple", "unary") => closed_loop(&args, Arc::clone(&run)).await,
-            ("triple", "rate") => open_loop(&args, Arc::clone(&run)).await,
             ("triple", "stream") => streaming(&args, Arc::clone(&run)).await,
             ("triple", "pingpong") => ping_pong(&args, Arc::clone(&run)).await,
             ("dubbo2", "unary") => dubbo2_load::closed_loop(&args, Arc::clone(&run)).await,
@@ -471,20 +509,39 @@ fn main() {
                 std::process::exit(2);
             }
         };
-        let seconds = duration.as_secs_f64();
-        let measured = latencies.len() as f64;
-        let [p50, p90, p99, p999] = latencies.percentiles(&[50.0, 90.0, 99.0, 99.9])[..] else {
-            unreachable_percentiles()
-        };
-        println!(
-            "total={} qps={:.0} p50_us={p50:.2} p90_us={p90:.2} p99_us={p99:.2} p999_us={p999:.2} errors={} msgs_per_s={:.0} mb_per_s={:.2}",
+        report(
+            None,
             run.total.load(Ordering::Relaxed),
-            measured / seconds,
             run.errors.load(Ordering::Relaxed),
-            run.messages.load(Ordering::Relaxed) as f64 / seconds,
-            run.bytes.load(Ordering::Relaxed) as f64 / seconds / 1e6,
+            latencies,
+            seconds,
+            run.messages.load(Ordering::Relaxed),
+            run.bytes.load(Ordering::Relaxed),
         );
     });
+}
+
+/// Prints one result line (`side=a|b` first when two targets alternated).
+fn report(
+    side: Option<&str>,
+    total: u64,
+    errors: u64,
+    mut latencies: Latencies,
+    seconds: f64,
+    messages: u64,
+    bytes: u64,
+) {
+    let measured = latencies.len() as f64;
+    let [p50, p90, p99, p999] = latencies.percentiles(&[50.0, 90.0, 99.0, 99.9])[..] else {
+        unreachable_percentiles()
+    };
+    let side = side.map(|s| format!("side={s} ")).unwrap_or_default();
+    println!(
+        "{side}total={total} qps={:.0} p50_us={p50:.2} p90_us={p90:.2} p99_us={p99:.2} p999_us={p999:.2} errors={errors} msgs_per_s={:.0} mb_per_s={:.2}",
+        measured / seconds,
+        messages as f64 / seconds,
+        bytes as f64 / seconds / 1e6,
+    );
 }
 
 fn unreachable_percentiles() -> ! {
