@@ -426,10 +426,15 @@ fn measure_pair(
     let text = String::from_utf8_lossy(&output.stdout);
     let side = |name: &str| {
         let prefix = format!("side={name} ");
-        text.lines()
-            .find_map(|line| line.strip_prefix(&prefix))
-            .map(parse)
-            .unwrap_or_default()
+        let line = text.lines().find_map(|line| line.strip_prefix(&prefix));
+        parse(line.unwrap_or_else(|| {
+            panic!(
+                "{}: the load generator printed no `{prefix}` line ({}): {}",
+                scenario.name,
+                output.status,
+                String::from_utf8_lossy(&output.stderr)
+            )
+        }))
     };
     let mut values = [side("a"), side("b")];
     for (i, values) in values.iter_mut().enumerate() {

@@ -263,14 +263,7 @@ async fn open_loop(args: &Args, run: Arc<Run>) -> Vec<Side> {
         tokio::spawn(async move {
             let result = unary_call(&mut client, &template, &body).await;
             let done = Instant::now();
-            run2.total.fetch_add(1, Ordering::Relaxed);
-            let sample = match result {
-                Ok(_) => Ok(run2.measuring(scheduled).then(|| done - scheduled)),
-                Err(()) => {
-                    run2.errors.fetch_add(1, Ordering::Relaxed);
-                    Err(())
-                }
-            };
+            let sample = result.map(|_| run2.measuring(scheduled).then(|| done - scheduled));
             let _ = tx.send((side, sample));
         });
         n += 1;
@@ -492,9 +485,9 @@ fn main() {
             // Each of two alternating targets had the load for half the window: its qps is
             // the rate it served while it had the load, as with one target.
             let share = seconds / sides.len() as f64;
-            for (i, side) in sides.into_iter().enumerate() {
-                let label =
-                    (i > 0 || args.str("target-b").is_some()).then_some(["a", "b"][i.min(1)]);
+            let paired = sides.len() > 1;
+            for (side, name) in sides.into_iter().zip(["a", "b"]) {
+                let label = paired.then_some(name);
                 report(label, side.total, side.errors, side.latencies, share, 0, 0);
             }
             return;
